@@ -1,0 +1,167 @@
+# astro-cred: one GNU Makefile.  See README.md for the two commands that
+# matter on a fresh machine: `make demo` and `make check`.
+#
+# Layout of the build (the same under $(BUILD) and under $(PREFIX)):
+#   bin/astro-cred, bin/docker-credential-astro -> astro-cred
+#   lib/astro-cred/net.so       Astro API client (libcurl)    helper/api*.c
+#   lib/astro-cred/keyring.so   Secret Service (libsecret)    backends/keyring*.c
+# The executable links libsodium and cJSON only; see helper/module.h.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+SAN ?=
+VERSION := 0.1.0
+FUZZ_SECONDS ?= 60
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CORE_PKGS := libsodium libcjson
+NET_PKGS := libcurl
+KEYRING_PKGS := libsecret-1
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Werror
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -I. $(WARN) \
+	-DASTRO_CRED_VERSION='"$(VERSION)"'
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
+CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
+NET_CFLAGS := $(call pc_cflags,$(NET_PKGS))
+KEYRING_CFLAGS := $(call pc_cflags,$(KEYRING_PKGS))
+CORE_LIBS := $(call pc_libs,$(CORE_PKGS)) -ldl
+NET_LIBS := $(call pc_libs,$(NET_PKGS))
+KEYRING_LIBS := $(call pc_libs,$(KEYRING_PKGS))
+
+ALL_SRCS := $(wildcard helper/*.c protocol/*.c backends/*.c)
+NET_SRCS := $(wildcard helper/api*.c)
+KEYRING_SRCS := $(wildcard backends/keyring*.c)
+MAIN_SRC := helper/main.c
+CORE_SRCS := $(filter-out $(NET_SRCS) $(KEYRING_SRCS) $(MAIN_SRC),$(ALL_SRCS))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJS := $(call obj,$(CORE_SRCS))
+NET_OBJS := $(call obj,$(NET_SRCS))
+KEYRING_OBJS := $(call obj,$(KEYRING_SRCS))
+MAIN_OBJ := $(call obj,$(MAIN_SRC))
+
+BIN := $(BUILD)/bin/astro-cred
+DOCKER_BIN := $(BUILD)/bin/docker-credential-astro
+MODDIR := $(BUILD)/lib/astro-cred
+MODULES := $(if $(NET_SRCS),$(MODDIR)/net.so) \
+	$(if $(KEYRING_SRCS),$(MODDIR)/keyring.so)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOL_SRCS))
+
+.PHONY: all check demo bench fuzz fuzz-smoke install uninstall clean style \
+	deps test-build unit-tests
+all: $(BIN) $(DOCKER_BIN) $(MODULES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+		$(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BIN): $(MAIN_OBJ) $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
+
+$(DOCKER_BIN): $(BIN)
+	ln -sf astro-cred $@
+
+$(MODDIR)/net.so: $(NET_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
+
+$(MODDIR)/keyring.so: $(KEYRING_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(KEYRING_LIBS)
+
+# Unit tests link every object directly (no modules) with every library.
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(NET_LIBS) \
+		$(KEYRING_LIBS)
+$(BUILD)/tests/%: tests/tools/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(NET_LIBS) \
+		$(KEYRING_LIBS)
+
+test-build: all $(UNIT_BINS) $(TEST_TOOLS)
+
+deps:
+	@scripts/deps
+
+# check: install what is missing, build everything with ASan + UBSan, and
+# run every layer (C unit tests, shell tests against the emulator and a
+# real Secret Service, the fuzz smoke run) through prove.
+check: deps
+	$(MAKE) test-build BUILD=build-san SAN=1
+	$(MAKE) all
+	$(MAKE) fuzz-smoke
+	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
+		tests/run
+
+demo: deps all
+	tests/demo/run
+
+bench: all
+	@scripts/deps bench
+	tests/bench/run
+
+# Fuzzing: clang's libFuzzer with ASan + UBSan, one binary per target in
+# tests/fuzz/fuzz_*.c, each linked with every library object.
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(NET_SRCS) $(KEYRING_SRCS)
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument \
+		$(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) $(FUZZ_FLAGS) \
+		-MMD -MP -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS) \
+		$(NET_LIBS) $(KEYRING_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz-smoke: fuzz-build
+	tests/fuzz/run smoke $(FUZZ_BINS)
+fuzz: fuzz-build
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/astro-cred
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/astro-cred
+	ln -sf astro-cred $(DESTDIR)$(PREFIX)/bin/docker-credential-astro
+	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/astro-cred/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/astro-cred \
+		$(DESTDIR)$(PREFIX)/bin/docker-credential-astro
+	rm -rf $(DESTDIR)$(PREFIX)/lib/astro-cred
+
+style:
+	@tests/style-check
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
