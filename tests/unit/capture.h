@@ -49,4 +49,13 @@ static int one_line(const char *s)
 	return *s && lf && lf[1] == '\0';
 }
 
+/* capture_end() into a static buffer, for tests that want a string. */
+static inline const char *capture_text(void)
+{
+	static char buf[16384];
+
+	capture_end(buf, sizeof(buf));
+	return buf;
+}
+
 #endif

@@ -1,0 +1,630 @@
+/*
+ * api.c: the token operations of the Astro API on top of api_http.c (the
+ * wire) and api_json.c (the mapping), and the api_ops table net.so
+ * exports.  Ids are checked before they go into a path or a query, so no
+ * escaping is ever needed and nothing can smuggle a '/', '?' or '#'.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "helper/api.h"
+#include "helper/api_http.h"
+#include "helper/api_json.h"
+#include "helper/log.h"
+#include "helper/secmem.h"
+
+#define URL_MAX 2048
+#define BASE_MAX 512
+#define BETA_SUFFIX "/iam/v1beta1"
+
+static int curl_users;
+
+/* Parse a positive decimal number, all of s, within [min, max]. */
+static int parse_ms(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Check the parts of an https URL with libcurl's own parser. */
+static int base_parts_ok(const char *url, char **path)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL,
+	     *frag = NULL;
+	int ok = 0;
+
+	if (!u)
+		die_oom();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_get(u, CURLUPART_USER, &user, 0);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	curl_url_get(u, CURLUPART_PATH, path, 0);
+	ok = scheme && !strcmp(scheme, "https") && host && *host && !user &&
+	     !query && !frag && *path;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * ASTRO_API_URL: https only (ST_USAGE otherwise, before any connection),
+ * no credentials, query or fragment; any trailing '/' dropped.
+ */
+static enum status base_url(struct api_ctx *ctx)
+{
+	const char *env = getenv("ASTRO_API_URL");
+	const char *url = env && *env ? env : API_DEFAULT_URL;
+	size_t n = strlen(url);
+	char *path = NULL;
+	int ok;
+
+	if (n >= BASE_MAX || strncasecmp(url, "https://", 8) ||
+	    strcspn(url, " \t\r\n\\") != n)
+		return fail(ST_USAGE, "ASTRO_API_URL must be an https:// URL "
+			    "(of at most %d characters)", BASE_MAX - 1);
+	ok = base_parts_ok(url, &path);
+	curl_free(path);
+	if (!ok)
+		return fail(ST_USAGE, "ASTRO_API_URL must be an https:// URL "
+			    "with a host and no user, query or fragment");
+	while (n > 8 && url[n - 1] == '/')
+		n--;
+	ctx->base = xstrndup(url, n);
+	ctx->beta = n >= strlen(BETA_SUFFIX) &&
+		    !strcmp(ctx->base + n - strlen(BETA_SUFFIX), BETA_SUFFIX);
+	return ST_OK;
+}
+
+static enum status ctx_env(struct api_ctx *ctx)
+{
+	const char *ca = getenv("ASTRO_CRED_CA_FILE");
+	const char *ms = getenv("ASTRO_CRED_API_TIMEOUT_MS");
+	enum status st;
+
+	if ((st = base_url(ctx)) != ST_OK)
+		return st;
+	if (ca && *ca) {
+		if (access(ca, R_OK) < 0)
+			return fail(ST_USAGE, "ASTRO_CRED_CA_FILE '%s': %s", ca,
+				    strerror(errno));
+		ctx->ca_file = xstrdup(ca);
+	}
+	ctx->budget_ms = API_BUDGET_MS;
+	if (ms && *ms && parse_ms(ms, 100, 600000, &ctx->budget_ms) < 0)
+		return fail(ST_USAGE, "ASTRO_CRED_API_TIMEOUT_MS must be a "
+			    "number of milliseconds from 100 to 600000");
+	return ST_OK;
+}
+
+enum status api_ctx_new(struct api_ctx **out)
+{
+	struct api_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	enum status st;
+
+	*out = NULL;
+	if ((st = ctx_env(ctx)) != ST_OK)
+		goto fail;
+	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		st = fail(ST_TRANSIENT, "cannot initialize libcurl");
+		goto fail;
+	}
+	curl_users++;
+	ctx->curl = curl_easy_init();
+	if (!ctx->curl) {
+		if (--curl_users == 0)
+			curl_global_cleanup();
+		st = fail(ST_TRANSIENT, "cannot initialize libcurl");
+		goto fail;
+	}
+	ctx->deadline = http_now_ms() + ctx->budget_ms;
+	*out = ctx;
+	return ST_OK;
+fail:
+	api_ctx_free(ctx);
+	return st;
+}
+
+void api_ctx_free(struct api_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->curl) {
+		curl_easy_cleanup(ctx->curl);
+		if (--curl_users == 0)
+			curl_global_cleanup();
+	}
+	free(ctx->base);
+	free(ctx->ca_file);
+	free(ctx);
+}
+
+/* base + formatted path into a fixed buffer; -1 if it does not fit. */
+__attribute__((format(printf, 4, 5))) static int
+make_url(char *buf, size_t len, const struct api_ctx *ctx, const char *fmt,
+	 ...)
+{
+	va_list ap;
+	size_t n = strlen(ctx->base);
+	int m;
+
+	if (n >= len)
+		return -1;
+	memcpy(buf, ctx->base, n);
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return m < 0 || (size_t)m >= len - n ? -1 : 0;
+}
+
+static enum status check_ids(const char *what, const char *org,
+			     const char *dep, const char *id)
+{
+	if (!api_id_ok(org))
+		return fail(ST_USAGE, "%s: the organization id must be 1 to "
+			    "%d of [A-Za-z0-9_-]", what, API_ID_MAX);
+	if (dep && !api_id_ok(dep))
+		return fail(ST_USAGE, "%s: the deployment id must be 1 to "
+			    "%d of [A-Za-z0-9_-]", what, API_ID_MAX);
+	if (id && !api_id_ok(id))
+		return fail(ST_USAGE, "%s: the token id must be 1 to %d of "
+			    "[A-Za-z0-9_-]", what, API_ID_MAX);
+	return ST_OK;
+}
+
+/*
+ * One request whose answer is one token.  A malformed 2xx answer to a
+ * mutating request may still mean the server acted: maybe_committed.
+ */
+static enum status one_token(struct api_ctx *ctx, const char *bearer,
+			     const struct http_req *rq, int want_secret,
+			     struct api_token *out, struct api_error *err)
+{
+	struct http_resp rs = HTTP_RESP_INIT;
+	struct api_json_opts o = { ctx->beta, want_secret };
+	enum status st = http_request(ctx, bearer, rq, &rs, err);
+
+	if (st != ST_OK)
+		goto out;
+	if (api_json_parse_token((const char *)rs.body.data, rs.body.len, &o,
+				 out) < 0) {
+		err->maybe_committed = rq->mutating;
+		st = fail(ST_TRANSIENT, "%s: the Astro API's answer is not "
+			  "a usable token%s", rq->what,
+			  rq->mutating ? " (the change may have taken effect)"
+				       : "");
+	}
+out:
+	http_resp_clear(&rs);
+	return st;
+}
+
+static enum status get_common(struct api_ctx *ctx, const char *bearer,
+			      const char *what, const char *url,
+			      const char *id, struct api_token *out,
+			      struct api_error *err)
+{
+	struct http_req rq = { what, "GET", url, NULL, 1, 0 };
+	enum status st = one_token(ctx, bearer, &rq, 0, out, err);
+
+	if (st == ST_OK && strcmp(out->id, id)) {
+		api_token_clear(out);
+		st = fail(ST_TRANSIENT, "%s: the Astro API answered with "
+			  "another token than the one asked for", what);
+	}
+	return st;
+}
+
+static struct api_error *err_or(struct api_error *err,
+				struct api_error *dummy)
+{
+	return err ? err : dummy;
+}
+
+enum status api_token_get(struct api_ctx *ctx, const char *bearer,
+			  const char *org, const char *id,
+			  struct api_token *out, struct api_error *err)
+{
+	static const char what[] = "get token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	memset(out, 0, sizeof(*out));
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s",
+		     org, id) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	return get_common(ctx, bearer, what, url, id, out, err);
+}
+
+enum status api_token_rotate(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *id,
+			     struct api_token *out, struct api_error *err)
+{
+	static const char what[] = "rotate token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+	struct http_req rq = { what, "POST", url, NULL, 0, 1 };
+
+	memset(out, 0, sizeof(*out));
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx,
+		     "/organizations/%s/tokens/%s/rotate", org, id) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	return one_token(ctx, bearer, &rq, 1, out, err);
+}
+
+static enum status create_common(struct api_ctx *ctx, const char *bearer,
+				 const char *what, const char *url,
+				 const struct api_create *req, int agent,
+				 struct api_token *out, struct api_error *err)
+{
+	char *body = api_json_create_body(req, agent, ctx->beta);
+	struct http_req rq = { what, "POST", url, body, 0, 1 };
+	enum status st;
+
+	if (!body)
+		return ST_USAGE;
+	st = one_token(ctx, bearer, &rq, 1, out, err);
+	cJSON_free(body);
+	return st;
+}
+
+enum status api_token_create(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const struct api_create *req,
+			     struct api_token *out, struct api_error *err)
+{
+	static const char what[] = "create token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	memset(out, 0, sizeof(*out));
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, NULL, NULL)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens",
+		     org) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	return create_common(ctx, bearer, what, url, req, 0, out, err);
+}
+
+static enum status delete_common(struct api_ctx *ctx, const char *bearer,
+				 const char *what, const char *url,
+				 struct api_error *err)
+{
+	struct http_req rq = { what, "DELETE", url, NULL, 0, 1 };
+	struct http_resp rs = HTTP_RESP_INIT;
+	enum status st = http_request(ctx, bearer, &rq, &rs, err);
+
+	http_resp_clear(&rs);
+	return st;
+}
+
+enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *id,
+			     struct api_error *err)
+{
+	static const char what[] = "delete token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s",
+		     org, id) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	return delete_common(ctx, bearer, what, url, err);
+}
+
+/* The query of a /tokens list page (filters were checked). */
+static int list_query(char *buf, size_t len, const struct api_list_filter *f,
+		      int64_t offset, unsigned limit)
+{
+	int m = snprintf(buf, len, "?offset=%lld&limit=%u%s%s%s%s%s%s%s",
+			 (long long)offset, limit,
+			 f && f->workspace_id ? "&workspaceId=" : "",
+			 f && f->workspace_id ? f->workspace_id : "",
+			 f && f->deployment_id ? "&deploymentId=" : "",
+			 f && f->deployment_id ? f->deployment_id : "",
+			 f && f->org_only ? "&includeOnlyOrganizationTokens=true"
+					  : "",
+			 f && f->kind ? "&kind=" : "", f && f->kind ? f->kind : "");
+
+	return m < 0 || (size_t)m >= len ? -1 : 0;
+}
+
+static enum status check_filter(const char *what,
+				const struct api_list_filter *f, int agent)
+{
+	if (!f)
+		return ST_OK;
+	if (f->page_size > 1000)
+		return fail(ST_USAGE, "%s: page size must be 1 to 1000", what);
+	if (agent && (f->workspace_id || f->deployment_id || f->kind ||
+		      f->org_only))
+		return fail(ST_USAGE, "%s: agent tokens take no filters", what);
+	if ((f->workspace_id && !api_id_ok(f->workspace_id)) ||
+	    (f->deployment_id && !api_id_ok(f->deployment_id)))
+		return fail(ST_USAGE, "%s: filter ids must be of "
+			    "[A-Za-z0-9_-]", what);
+	if (f->kind && strcmp(f->kind, "STANDARD") &&
+	    strcmp(f->kind, "DIRECT_ACCESS"))
+		return fail(ST_USAGE, "%s: kind must be STANDARD or "
+			    "DIRECT_ACCESS", what);
+	return ST_OK;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	const struct api_token *x = *(const struct api_token *const *)a;
+	const struct api_token *y = *(const struct api_token *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	/* Ties by position, so the first occurrence sorts first. */
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * A token created or deleted while we page shifts the offsets, so a token
+ * can show up on two pages: keep its first occurrence.
+ */
+static void drop_duplicates(struct api_token_list *l)
+{
+	struct api_token **p;
+	unsigned char *dup;
+	size_t i, o = 0;
+
+	if (l->n < 2)
+		return;
+	p = xcalloc(l->n, sizeof(*p));
+	dup = xcalloc(l->n, 1);
+	for (i = 0; i < l->n; i++)
+		p[i] = &l->v[i];
+	qsort(p, l->n, sizeof(*p), id_cmp);
+	for (i = 1; i < l->n; i++) {
+		if (!strcmp(p[i - 1]->id, p[i]->id))
+			dup[p[i] - l->v] = 1;
+	}
+	for (i = 0; i < l->n; i++) {
+		if (dup[i])
+			api_token_clear(&l->v[i]);
+		else
+			l->v[o++] = l->v[i];
+	}
+	l->n = o;
+	free(p);
+	free(dup);
+}
+
+static enum status fetch_page(struct api_ctx *ctx, const char *bearer,
+			      const char *what, const char *url,
+			      struct api_token_list *out, int64_t *total,
+			      int64_t *offset, size_t *count,
+			      struct api_error *err)
+{
+	struct http_req rq = { what, "GET", url, NULL, 1, 0 };
+	struct http_resp rs = HTTP_RESP_INIT;
+	struct api_json_opts o = { ctx->beta, 0 };
+	enum status st = http_request(ctx, bearer, &rq, &rs, err);
+
+	if (st == ST_OK &&
+	    api_json_parse_page((const char *)rs.body.data, rs.body.len, &o,
+				out, total, offset, count) < 0)
+		st = fail(ST_TRANSIENT, "%s: the Astro API's answer is not a "
+			  "usable page of tokens", what);
+	http_resp_clear(&rs);
+	return st;
+}
+
+/* Every page of a list at base_path; filters already checked. */
+static enum status list_pages(struct api_ctx *ctx, const char *bearer,
+			      const char *what, const char *base_path,
+			      const struct api_list_filter *f,
+			      struct api_token_list *out, struct api_error *err)
+{
+	unsigned limit = f && f->page_size ? f->page_size : API_PAGE_DEFAULT;
+	int64_t offset = 0, total = 0, got_offset = 0;
+	char url[URL_MAX], query[768];
+	enum status st = ST_OK;
+	size_t count;
+
+	for (;;) {
+		if (list_query(query, sizeof(query), f, offset, limit) < 0 ||
+		    make_url(url, sizeof(url), ctx, "%s%s", base_path,
+			     query) < 0)
+			return fail(ST_USAGE, "%s: URL too long", what);
+		st = fetch_page(ctx, bearer, what, url, out, &total,
+				&got_offset, &count, err);
+		if (st != ST_OK)
+			return st;
+		if (got_offset != offset)
+			return fail(ST_TRANSIENT, "%s: the Astro API answered "
+				    "page offset %lld for %lld", what,
+				    (long long)got_offset, (long long)offset);
+		offset += (int64_t)count;
+		if (count == 0 || offset >= total)
+			break;
+	}
+	drop_duplicates(out);
+	return ST_OK;
+}
+
+enum status api_token_list(struct api_ctx *ctx, const char *bearer,
+			   const char *org, const struct api_list_filter *f,
+			   struct api_token_list *out, struct api_error *err)
+{
+	static const char what[] = "list tokens";
+	struct api_error dummy;
+	char path[256];
+	enum status st;
+
+	out->v = NULL;
+	out->n = 0;
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, NULL, NULL)) != ST_OK ||
+	    (st = check_filter(what, f, 0)) != ST_OK)
+		return st;
+	snprintf(path, sizeof(path), "/organizations/%s/tokens", org);
+	st = list_pages(ctx, bearer, what, path, f, out, err);
+	if (st != ST_OK)
+		api_token_list_clear(out);
+	return st;
+}
+
+static void mark_agent(struct api_token *t, const char *dep)
+{
+	t->agent = 1;
+	free(t->deployment_id);
+	t->deployment_id = xstrdup(dep);
+}
+
+enum status api_agent_get(struct api_ctx *ctx, const char *bearer,
+			  const char *org, const char *dep, const char *id,
+			  struct api_token *out, struct api_error *err)
+{
+	static const char what[] = "get agent token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	memset(out, 0, sizeof(*out));
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, dep, id)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx,
+		     "/organizations/%s/deployments/%s/agent-tokens/%s", org,
+		     dep, id) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	st = get_common(ctx, bearer, what, url, id, out, err);
+	if (st == ST_OK)
+		mark_agent(out, dep);
+	return st;
+}
+
+enum status api_agent_create(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *dep,
+			     const struct api_create *req,
+			     struct api_token *out, struct api_error *err)
+{
+	static const char what[] = "create agent token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	memset(out, 0, sizeof(*out));
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, dep, NULL)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx,
+		     "/organizations/%s/deployments/%s/agent-tokens", org,
+		     dep) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	st = create_common(ctx, bearer, what, url, req, 1, out, err);
+	if (st == ST_OK)
+		mark_agent(out, dep);
+	return st;
+}
+
+enum status api_agent_delete(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *dep, const char *id,
+			     struct api_error *err)
+{
+	static const char what[] = "delete agent token";
+	struct api_error dummy;
+	char url[URL_MAX];
+	enum status st;
+
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, dep, id)) != ST_OK)
+		return st;
+	if (make_url(url, sizeof(url), ctx,
+		     "/organizations/%s/deployments/%s/agent-tokens/%s", org,
+		     dep, id) < 0)
+		return fail(ST_USAGE, "%s: URL too long", what);
+	return delete_common(ctx, bearer, what, url, err);
+}
+
+enum status api_agent_list(struct api_ctx *ctx, const char *bearer,
+			   const char *org, const char *dep,
+			   const struct api_list_filter *f,
+			   struct api_token_list *out, struct api_error *err)
+{
+	static const char what[] = "list agent tokens";
+	struct api_error dummy;
+	char path[512];
+	enum status st;
+
+	out->v = NULL;
+	out->n = 0;
+	err = err_or(err, &dummy);
+	memset(err, 0, sizeof(*err));
+	if ((st = check_ids(what, org, dep, NULL)) != ST_OK ||
+	    (st = check_filter(what, f, 1)) != ST_OK)
+		return st;
+	snprintf(path, sizeof(path),
+		 "/organizations/%s/deployments/%s/agent-tokens", org, dep);
+	st = list_pages(ctx, bearer, what, path, f, out, err);
+	if (st != ST_OK) {
+		api_token_list_clear(out);
+		return st;
+	}
+	for (size_t i = 0; i < out->n; i++)
+		mark_agent(&out->v[i], dep);
+	return ST_OK;
+}
+
+const struct api_ops api_ops = {
+	.ctx_new = api_ctx_new,
+	.ctx_free = api_ctx_free,
+	.token_clear = api_token_clear,
+	.token_list_clear = api_token_list_clear,
+	.token_get = api_token_get,
+	.token_rotate = api_token_rotate,
+	.token_create = api_token_create,
+	.token_delete = api_token_delete,
+	.token_list = api_token_list,
+	.agent_get = api_agent_get,
+	.agent_create = api_agent_create,
+	.agent_delete = api_agent_delete,
+	.agent_list = api_agent_list,
+};
