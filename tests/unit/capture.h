@@ -16,7 +16,7 @@
 static int capture_saved = -1;
 static FILE *capture_file;
 
-static void capture_begin(void)
+static inline void capture_begin(void)
 {
 	fflush(stderr);
 	capture_file = tmpfile();
@@ -27,7 +27,7 @@ static void capture_begin(void)
 }
 
 /* Restore stderr; buf gets what was printed (NUL-terminated, capped). */
-static size_t capture_end(char *buf, size_t len)
+static inline size_t capture_end(char *buf, size_t len)
 {
 	size_t n;
 
@@ -42,7 +42,7 @@ static size_t capture_end(char *buf, size_t len)
 }
 
 /* 1 if s is exactly one non-empty line ending in LF. */
-static int one_line(const char *s)
+static inline int one_line(const char *s)
 {
 	const char *lf = strchr(s, '\n');
 
