@@ -98,6 +98,12 @@ $(BUILD)/tests/%: tests/tools/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
 		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(NET_LIBS) \
 		$(KEYRING_LIBS)
+# backend-tool is linked as the executable is (core objects, libsodium and
+# cJSON only, --export-dynamic) so that it loads keyring.so like astro-cred.
+$(BUILD)/tests/backend-tool: tests/tools/backend-tool.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
 
 test-build: all $(UNIT_BINS) $(TEST_TOOLS)
 

@@ -1,0 +1,133 @@
+/*
+ * backend-tool: drive one backend directly, for the conformance battery
+ * (tests/t/t0400-backends.sh) and the keyring tests.
+ *
+ *   backend-tool BACKEND get|store|erase PROFILE
+ *   backend-tool BACKEND list|available|which
+ *
+ * BACKEND is a name for backend_find(), or "-" for backend_select() (what
+ * ASTRO_CRED_BACKEND chooses).  store reads the record from stdin, get
+ * writes it to stdout, list prints the names sorted, one a line;
+ * available exits 0 when the backend says it can be used, else 1; which
+ * prints the backend's name.  The exit status is the backend's status.
+ *
+ * Linked like the executable (core objects only, --export-dynamic; see
+ * the Makefile), so the keyring comes from keyring.so as it does there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "backends/backend.h"
+#include "helper/log.h"
+#include "helper/secmem.h"
+
+static int usage(void)
+{
+	fputs("usage: backend-tool BACKEND|- get|store|erase PROFILE\n"
+	      "       backend-tool BACKEND|- list|available|which\n",
+	      stderr);
+	return ST_USAGE;
+}
+
+/* One byte more than a record may be, so that backends see oversize. */
+static enum status read_record(struct secbuf *rec)
+{
+	unsigned char buf[4096];
+	ssize_t n;
+
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			return fail(ST_USAGE, "cannot read stdin");
+		if (secbuf_append(rec, buf, (size_t)n) < 0) {
+			secmem_wipe(buf, sizeof(buf));
+			return fail(ST_USAGE, "record too large");
+		}
+	}
+	secmem_wipe(buf, sizeof(buf));
+	return ST_OK;
+}
+
+static enum status do_get(const struct backend *b, const char *profile)
+{
+	struct secbuf rec = SECBUF_INIT(RECORD_MAX);
+	enum status st = b->get(profile, &rec);
+
+	if (!st && rec.len && fwrite(rec.data, 1, rec.len, stdout) != rec.len)
+		st = fail(ST_TRANSIENT, "cannot write stdout");
+	secbuf_clear(&rec);
+	return st;
+}
+
+static enum status do_store(const struct backend *b, const char *profile)
+{
+	struct secbuf rec = SECBUF_INIT(RECORD_MAX + 1);
+	enum status st = read_record(&rec);
+
+	if (!st)
+		st = b->store(profile, rec.data, rec.len);
+	secbuf_clear(&rec);
+	return st;
+}
+
+static enum status do_list(const struct backend *b)
+{
+	struct strlist names = STRLIST_INIT;
+	enum status st = b->list(&names);
+
+	if (!st) {
+		strlist_sort(&names);
+		for (size_t i = 0; i < names.n; i++)
+			printf("%s\n", names.v[i]);
+	}
+	strlist_clear(&names);
+	return st;
+}
+
+static enum status run(const struct backend *b, const char *verb,
+		       const char *profile)
+{
+	if (!strcmp(verb, "list") && !profile)
+		return do_list(b);
+	if (!strcmp(verb, "available") && !profile)
+		return b->available() ? ST_OK : ST_NOTFOUND;
+	if (!strcmp(verb, "which") && !profile)
+		return printf("%s\n", b->name) < 0 ? ST_TRANSIENT : ST_OK;
+	if (!profile)
+		return usage();
+	if (!strcmp(verb, "get"))
+		return do_get(b, profile);
+	if (!strcmp(verb, "store"))
+		return do_store(b, profile);
+	if (!strcmp(verb, "erase"))
+		return b->erase(profile);
+	return usage();
+}
+
+int main(int argc, char **argv)
+{
+	const struct backend *b = NULL;
+	const char *v = getenv("ASTRO_CRED_VERBOSE");
+	enum status st;
+
+	if (argc < 3 || argc > 4)
+		return usage();
+	if (sodium_init() < 0)
+		return fail(ST_STORE, "libsodium failed to initialize");
+	secmem_json_hooks();
+	if (v && !strcmp(v, "1"))
+		log_set_verbose(1);
+	if (!strcmp(argv[1], "-")) {
+		if ((st = backend_select(&b)))
+			return st;
+	} else if (!(b = backend_find(argv[1]))) {
+		return fail(ST_USAGE, "unknown backend '%s'", argv[1]);
+	}
+	st = run(b, argv[2], argc == 4 ? argv[3] : NULL);
+	if (fflush(stdout) && !st)
+		st = ST_TRANSIENT;
+	return st;
+}
