@@ -330,6 +330,49 @@ def stampede_section(st, work):
     return lines
 
 
+def load_diag(work, rid):
+    """(calls, errors, top syscalls, relocations, inits) or None."""
+    text = read_text(os.path.join(work, "diag", rid + ".strace"))
+    if not text:
+        return None
+    calls, total, errors = [], 0, 0
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 5 or not f[3].isdigit():
+            continue
+        if f[-1] == "total":
+            total = int(f[3])
+            errors = int(f[4]) if len(f) == 6 else 0
+        else:
+            calls.append((int(f[3]), f[-1]))
+    calls.sort(reverse=True)
+    ld = read_text(os.path.join(work, "diag", rid + ".ld")).splitlines()
+    relocs = sum(int(x.rsplit(":", 1)[1]) for x in ld
+                 if "number of relocations:" in x)
+    inits = sum(1 for x in ld if "calling init" in x)
+    top = ", ".join("%s %d" % (n, c) for c, n in calls[:6])
+    return total, errors, top, relocs, inits
+
+
+def diag_section(rows, work):
+    out = []
+    for r in rows:
+        d = load_diag(work, r["id"])
+        if d:
+            out.append((r["label"], "%d (%d failed)" % (d[0], d[1]), d[2],
+                        d[3], d[4]))
+    if not out:
+        return []
+    lines = ["## Where a hit's time goes", "",
+             "One run each under `strace -f -c` and `LD_DEBUG=statistics,"
+             "libs` (not timed): system calls, the most frequent ones, the "
+             "dynamic loader's symbol relocations and the shared objects "
+             "whose initializers ran.", ""]
+    lines += md_table(("tool", "system calls", "most frequent",
+                       "relocations", "objects initialized"), out)
+    return lines + [""]
+
+
 def write_chart(rows, work):
     """latency.dat and latency.gp (horizontal bars, log scale)."""
     data = [r for r in rows if r["times"]]
@@ -422,6 +465,7 @@ def cmd_report(a):
     else:
         lines += ["Not measured yet: %s." % read_text(
             os.path.join(work, "status", "ac_scale"), "no store"), ""]
+    lines += diag_section(rows, work)
     lines += ["## Commands", "",
               "As run (`$B` is build/bin/astro-cred, `$W` is bench/work; "
               "`-N` means no shell, `sh` means hyperfine ran it through "
