@@ -32,12 +32,12 @@ static void fuzz_setup(void)
 }
 
 /* A property that must hold: crash loudly (libFuzzer saves the input). */
-#define PROPERTY(cond)                                                      \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			dprintf(2, "property failed: %s\n", #cond);       \
-			abort();                                            \
-		}                                                           \
+#define PROPERTY(cond)                                                         \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			dprintf(2, "property failed: %s\n", #cond);            \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 #endif

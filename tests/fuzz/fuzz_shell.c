@@ -29,9 +29,9 @@ static char *emitted(enum shell sh, const struct shell_var *v, size_t *len,
 static int oracle(const char *v, enum shell_kind kind)
 {
 	const char *alpha = kind == SHELL_VALUE_TIME
-				    ? "0123456789TZ:-"
-				    : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
-				      "nopqrstuvwxyz0123456789._-";
+				? "0123456789TZ:-"
+				: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+				  "nopqrstuvwxyz0123456789._-";
 	size_t n = strlen(v);
 
 	return n && n <= (kind == SHELL_VALUE_TIME ? 64 : SHELL_VALUE_MAX) &&
@@ -41,18 +41,21 @@ static int oracle(const char *v, enum shell_kind kind)
 static void check_emit(enum shell sh, enum shell_kind kind, const char *v)
 {
 	static const char *const pre[] = {
-		[SHELL_SH] = "export X='",	 [SHELL_BASH] = "export X='",
-		[SHELL_ZSH] = "export X='",	 [SHELL_FISH] = "set -gx X '",
-		[SHELL_POWERSHELL] = "$Env:X = '", [SHELL_JSON] = "{\"X\":\"",
-		[SHELL_DOTENV] = "X=",
+	    [SHELL_SH] = "export X='",
+	    [SHELL_BASH] = "export X='",
+	    [SHELL_ZSH] = "export X='",
+	    [SHELL_FISH] = "set -gx X '",
+	    [SHELL_POWERSHELL] = "$Env:X = '",
+	    [SHELL_JSON] = "{\"X\":\"",
+	    [SHELL_DOTENV] = "X=",
 	};
 	static const char *const post[] = {
-		[SHELL_SH] = "';\n",	[SHELL_BASH] = "';\n",
-		[SHELL_ZSH] = "';\n",	[SHELL_FISH] = "';\n",
-		[SHELL_POWERSHELL] = "';\n", [SHELL_JSON] = "\"}\n",
-		[SHELL_DOTENV] = "\n",
+	    [SHELL_SH] = "';\n",	 [SHELL_BASH] = "';\n",
+	    [SHELL_ZSH] = "';\n",	 [SHELL_FISH] = "';\n",
+	    [SHELL_POWERSHELL] = "';\n", [SHELL_JSON] = "\"}\n",
+	    [SHELL_DOTENV] = "\n",
 	};
-	struct shell_var var = { "X", v, kind };
+	struct shell_var var = {"X", v, kind};
 	size_t len, lp = strlen(pre[sh]), lv = strlen(v);
 	enum status st;
 	char *out = emitted(sh, &var, &len, &st);
@@ -179,8 +182,8 @@ static void check_quote(const char *v)
 	free(q);
 	q = quoted(SHELL_DOTENV, v, &r);
 	PROPERTY(r == 0 ? !strcmp(q, v) && *v &&
-				  strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
-					    "klmnopqrstuvwxyz0123456789._:-") == n
+			      strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+					"klmnopqrstuvwxyz0123456789._:-") == n
 			: *q == '\0');
 	free(q);
 	free(back);
