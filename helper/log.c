@@ -40,7 +40,8 @@ void log_sanitize(char *dst, size_t dstlen, const char *src)
 	dst[o] = '\0';
 }
 
-static void vreport(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	char raw[LOG_LINE_MAX], clean[LOG_LINE_MAX];
 

@@ -97,8 +97,8 @@ static int fill_one(const char *dir, const char *profile,
 
 	snprintf(rec, sizeof(rec), "record of %s", profile);
 	randombytes_buf(h->nonce, sizeof(h->nonce));
-	if (sealed_seal(h, key, profile, (unsigned char *)rec, strlen(rec),
-			out, sizeof(out), &n) != SEALED_OK)
+	if (sealed_seal(h, key, profile, (unsigned char *)rec, strlen(rec), out,
+			sizeof(out), &n) != SEALED_OK)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s/%s.acrd", dir, STOREDIR_PROFILES,
 		 profile);
