@@ -49,6 +49,16 @@ struct profile_lock {
 
 static struct storedir *shared;
 
+/* geteuid() once: the hit path makes as few system calls as it can. */
+static uid_t me(void)
+{
+	static uid_t uid = (uid_t)-1;
+
+	if (uid == (uid_t)-1)
+		uid = geteuid();
+	return uid;
+}
+
 /* "No space left on device (ENOSPC)": the message names the errno. */
 #define ERRFMT	  "%s (%s)"
 #define ERRARG(e) strerror(e), errname(e)
@@ -139,7 +149,6 @@ static enum status check_ancestors(const char *canon)
 {
 	char buf[PATH_MAX];
 	struct stat st;
-	uid_t me = geteuid();
 
 	snprintf(buf, sizeof(buf), "%s", canon);
 	for (;;) {
@@ -151,7 +160,7 @@ static enum status check_ancestors(const char *canon)
 		if (stat(buf, &st) < 0)
 			return fail(ST_STORE, "cannot check '%s': " ERRFMT, buf,
 				    ERRARG(errno));
-		if (st.st_uid != 0 && st.st_uid != me)
+		if (st.st_uid != 0 && st.st_uid != me())
 			return fail(
 			    ST_STORE,
 			    "'%s' (above the store directory) is owned "
@@ -179,11 +188,11 @@ static enum status check_dir(int fd, const char *path, struct stat *stp)
 			    ERRARG(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fail(ST_STORE, "'%s' is not a directory", path);
-	if (st.st_uid != geteuid())
+	if (st.st_uid != me())
 		return fail(ST_STORE,
 			    "'%s' is owned by uid %u, not by you (uid %u); "
 			    "refusing it",
-			    path, (unsigned)st.st_uid, (unsigned)geteuid());
+			    path, (unsigned)st.st_uid, (unsigned)me());
 	if (st.st_mode & 077)
 		return fail(ST_STORE,
 			    "permissions %04o for '%s' are too open; the store "
@@ -356,11 +365,11 @@ static enum status check_file(int fd, const char *path, size_t min, size_t max,
 	if (!S_ISREG(st.st_mode))
 		return fail(ST_STORE, "'%s' is %s; refusing it", path,
 			    file_kind(st.st_mode));
-	if (st.st_uid != geteuid())
+	if (st.st_uid != me())
 		return fail(ST_STORE,
 			    "'%s' is owned by uid %u, not by you (uid %u); "
 			    "refusing it (was it written with sudo?)",
-			    path, (unsigned)st.st_uid, (unsigned)geteuid());
+			    path, (unsigned)st.st_uid, (unsigned)me());
 	if (st.st_mode & 077)
 		return fail(ST_STORE,
 			    "permissions %04o for '%s' are too open; it must "
@@ -655,7 +664,7 @@ int storedir_clean_temps(struct storedir *sd)
 		if (!is_temp_name(de->d_name) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		if (!S_ISREG(st.st_mode) || st.st_uid != me() ||
 		    st.st_mtime > now - STOREDIR_STALE_SECONDS)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
