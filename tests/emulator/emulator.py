@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/emulator/emulator.py: a local Astro API emulator for astro-cred's tests.
+"""tests/emulator/emulator.py: local Astro API emulator for astro-cred's tests.
 
 Python 3 standard library only.  HTTPS on 127.0.0.1 with a throw-away CA made
 by the `openssl` command.  It emulates the token paths of the Astro Platform
@@ -175,7 +175,7 @@ def b64url_decode(text):
 
 
 class ApiError(Exception):
-    """An API failure: becomes an Error body {message, requestId, statusCode}."""
+    """An API failure, sent as {message, requestId, statusCode}."""
 
     def __init__(self, status, message, field_errors=None, auth=None):
         super().__init__(message)
@@ -591,8 +591,8 @@ class Api:
         only_org = query_bool(q, "includeOnlyOrganizationTokens", errors)
         kind = q.get("kind", [None])[-1]
         if kind is not None and kind not in KINDS:
-            errors.append(field_error("kind", "oneof",
-                                      "kind must be one of " + " ".join(KINDS)))
+            errors.append(field_error(
+                "kind", "oneof", "kind must be one of " + " ".join(KINDS)))
         workspace = q.get("workspaceId", [None])[-1]
         deployment = q.get("deploymentId", [None])[-1]
         dag = q.get("dagId", [None])[-1]

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import traceback
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ORG = "clorgemulator000000000001"
@@ -372,8 +372,8 @@ def test_roles(t, e, boot, tok):
             "roles[0].entityType"),
            ({"roles": [{"entityId": "d", "entityType": "DAG",
                         "role": "DAG_VIEWER"}]}, "roles[0].deploymentId"),
-           ({"roles": [{"entityType": "WORKSPACE", "role": "WORKSPACE_OWNER"}]},
-            "roles[0].entityId")]
+           ({"roles": [{"entityType": "WORKSPACE",
+                        "role": "WORKSPACE_OWNER"}]}, "roles[0].entityId")]
     for body, field in bad:
         s, obj, _ = e.call("POST", path, boot["token"], body)
         t.eq(s, 400, "roles %s: 400" % json.dumps(body))

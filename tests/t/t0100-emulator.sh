@@ -40,7 +40,8 @@ test_expect 'emuctl bootstrap-agent' '
 		grep -q "\"token\": \"ey"'
 # json_field KEY <JSON: prints one top-level field, as JSON.
 json_field() {
-	python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[sys.argv[1]]))' "$1"
+	python3 -c 'import json, sys
+print(json.dumps(json.load(sys.stdin)[sys.argv[1]]))' "$1"
 }
 test_expect 'emuctl token-state' '
 	emuctl token-state "$id" >"$TRASH/st" &&
