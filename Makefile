@@ -154,15 +154,35 @@ fuzz: fuzz-build
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/astro-cred
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/astro-cred \
+		$(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/astro-cred
 	ln -sf astro-cred $(DESTDIR)$(PREFIX)/bin/docker-credential-astro
-	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/astro-cred/
+	$(if $(strip $(MODULES)),install -m 0644 $(MODULES) \
+		$(DESTDIR)$(PREFIX)/lib/astro-cred/)
+	install -m 0644 docs/astro-cred.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 completions/astro-cred.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/astro-cred
+	install -m 0644 completions/_astro-cred \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_astro-cred
+	install -m 0644 completions/astro-cred.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/astro-cred.fish
 
+# Removes exactly what install put there; the shared directories stay.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/astro-cred \
-		$(DESTDIR)$(PREFIX)/bin/docker-credential-astro
-	rm -rf $(DESTDIR)$(PREFIX)/lib/astro-cred
+		$(DESTDIR)$(PREFIX)/bin/docker-credential-astro \
+		$(DESTDIR)$(PREFIX)/lib/astro-cred/net.so \
+		$(DESTDIR)$(PREFIX)/lib/astro-cred/keyring.so \
+		$(DESTDIR)$(PREFIX)/share/man/man1/astro-cred.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/astro-cred \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_astro-cred \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/astro-cred.fish
+	if [ -d $(DESTDIR)$(PREFIX)/lib/astro-cred ]; then \
+		rmdir $(DESTDIR)$(PREFIX)/lib/astro-cred; fi
 
 style:
 	@tests/style-check

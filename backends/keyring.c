@@ -155,6 +155,15 @@ static void keyring_end(struct keyring_op *op)
 	}
 	g_source_destroy(op->deadline);
 	g_source_unref(op->deadline);
+	/*
+	 * GDBus frees a proxy's signal-subscription data from an idle
+	 * callback on the context the proxy was made in: run what is pending
+	 * before dropping ours (a bounded number of rounds).  Not after an
+	 * abandoned call, whose late completion must never be dispatched.
+	 */
+	for (int i = 0; i < 100 && !op->abandoned; i++)
+		if (!g_main_context_iteration(op->ctx, FALSE))
+			break;
 	g_object_unref(op->cancel);
 	g_main_context_pop_thread_default(op->ctx);
 	g_main_context_unref(op->ctx);
@@ -170,6 +179,101 @@ static void keyring_begin(struct keyring_op *op, int timeout_ms)
 	op->deadline = g_timeout_source_new((guint)timeout_ms);
 	g_source_set_callback(op->deadline, keyring_on_deadline, op, NULL);
 	g_source_attach(op->deadline, op->ctx);
+}
+
+/*
+ * One plain D-Bus method call within the operation's deadline: the reply
+ * of type TYPE, or NULL with *err set (err may be NULL).
+ */
+static GVariant *keyring_call(struct keyring_op *op, GDBusConnection *conn,
+			      const char *dest, const char *path,
+			      const char *iface, const char *method,
+			      GVariant *args, const char *type, GError **err)
+{
+	GAsyncResult *res = NULL;
+	GVariant *ret;
+
+	g_dbus_connection_call(conn, dest, path, iface, method, args,
+			       G_VARIANT_TYPE(type), G_DBUS_CALL_FLAGS_NONE, -1,
+			       op->cancel, keyring_on_done, &res);
+	if (!keyring_wait(op, &res))
+		return NULL;
+	ret = g_dbus_connection_call_finish(conn, res, err);
+	g_object_unref(res);
+	return ret;
+}
+
+/* A call to the bus itself (org.freedesktop.DBus); NULL on failure. */
+static GVariant *keyring_bus_call(struct keyring_op *op, GDBusConnection *conn,
+				  const char *method, GVariant *args,
+				  const char *type)
+{
+	return keyring_call(op, conn, "org.freedesktop.DBus",
+			    "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			    method, args, type, NULL);
+}
+
+/* Whether the bus lists NAME among the services it can start. */
+static int keyring_activatable(struct keyring_op *op, GDBusConnection *conn,
+			       const char *name)
+{
+	GVariant *ret = keyring_bus_call(op, conn, "ListActivatableNames",
+					 NULL, "(as)");
+	GVariantIter *it;
+	const char *n;
+	int found = 0;
+
+	if (!ret)
+		return 0;
+	g_variant_get(ret, "(as)", &it);
+	while (!found && g_variant_iter_next(it, "&s", &n))
+		found = !strcmp(n, name);
+	g_variant_iter_free(it);
+	g_variant_unref(ret);
+	return found;
+}
+
+/*
+ * Is anyone there?  Nobody owning org.freedesktop.secrets, with nothing
+ * that could be started for it, is said plainly here (and libsecret's
+ * proxy is not built for a name that cannot answer).
+ */
+static enum status keyring_probe(struct keyring_op *op)
+{
+	static const char name[] = "org.freedesktop.secrets";
+	GAsyncResult *res = NULL;
+	GDBusConnection *conn;
+	GError *err = NULL;
+	GVariant *ret;
+	gboolean owned = FALSE;
+	int present;
+
+	g_bus_get(G_BUS_TYPE_SESSION, op->cancel, keyring_on_done, &res);
+	if (!keyring_wait(op, &res))
+		return keyring_failed(op, NULL, "reach the session bus");
+	conn = g_bus_get_finish(res, &err);
+	g_object_unref(res);
+	if (!conn)
+		return keyring_failed(op, err, "reach the session bus");
+	ret = keyring_bus_call(op, conn, "NameHasOwner",
+			       g_variant_new("(s)", name), "(b)");
+	if (ret) {
+		g_variant_get(ret, "(b)", &owned);
+		g_variant_unref(ret);
+	}
+	present = owned || (!op->abandoned &&
+			    keyring_activatable(op, conn, name));
+	g_object_unref(conn);
+	if (op->expired)
+		return keyring_failed(op, NULL, "ask the session bus");
+	if (!present) {
+		keyring_report(op, "no Secret Service on the session bus "
+				   "(nothing provides %s); use "
+				   "ASTRO_CRED_BACKEND=file here",
+			       name);
+		return ST_STORE;
+	}
+	return ST_OK;
 }
 
 /*
@@ -195,6 +299,8 @@ static enum status keyring_open(struct keyring_op *op, int timeout_ms,
 		return ST_STORE;
 	}
 	keyring_begin(op, timeout_ms);
+	if (keyring_probe(op))
+		return ST_STORE;
 	secret_service_get(SECRET_SERVICE_NONE, op->cancel, keyring_on_done,
 			   &res);
 	if (!keyring_wait(op, &res))
@@ -355,27 +461,57 @@ out:
 	return st;
 }
 
-static enum status keyring_default_collection(struct keyring_op *op,
-					      SecretCollection **out)
+/* A call to the Secret Service over libsecret's own connection. */
+static GVariant *keyring_service_call(struct keyring_op *op, const char *path,
+				      const char *iface, const char *method,
+				      GVariant *args, const char *type,
+				      GError **err)
 {
-	GAsyncResult *res = NULL;
+	GDBusProxy *proxy = G_DBUS_PROXY(op->service);
+
+	return keyring_call(op, g_dbus_proxy_get_connection(proxy),
+			    g_dbus_proxy_get_name(proxy), path, iface, method,
+			    args, type, err);
+}
+
+/*
+ * The default collection's object path (g_free it) and whether it is
+ * locked, by plain calls: no SecretCollection proxy, because libsecret
+ * 0.20.5's proxy leaks a GVariant on every ItemCreated signal it sees.
+ */
+static enum status keyring_default_collection(struct keyring_op *op,
+					      char **path, int *locked)
+{
+	GVariant *ret, *v, *args;
 	GError *err = NULL;
 
-	secret_collection_for_alias(op->service, SECRET_COLLECTION_DEFAULT,
-				    SECRET_COLLECTION_NONE, op->cancel,
-				    keyring_on_done, &res);
-	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "find the default keyring");
-	*out = secret_collection_for_alias_finish(res, &err);
-	g_object_unref(res);
-	if (err)
+	*path = NULL;
+	ret = keyring_service_call(op, "/org/freedesktop/secrets",
+				   "org.freedesktop.Secret.Service",
+				   "ReadAlias", g_variant_new("(s)", "default"),
+				   "(o)", &err);
+	if (!ret)
 		return keyring_failed(op, err, "find the default keyring");
-	if (!*out) {
+	g_variant_get(ret, "(o)", path);
+	g_variant_unref(ret);
+	if (!strcmp(*path, "/")) {
 		keyring_report(op, "the Secret Service has no default "
 				   "keyring; create one (for example in "
 				   "Seahorse) or use ASTRO_CRED_BACKEND=file");
 		return ST_STORE;
 	}
+	args = g_variant_new("(ss)", "org.freedesktop.Secret.Collection",
+			     "Locked");
+	ret = keyring_service_call(op, *path, "org.freedesktop.DBus.Properties",
+				   "Get", args, "(v)", &err);
+	if (!ret)
+		return keyring_failed(op, err,
+				      "ask whether the keyring is locked");
+	g_variant_get(ret, "(v)", &v);
+	*locked = !g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) ||
+		  g_variant_get_boolean(v);
+	g_variant_unref(v);
+	g_variant_unref(ret);
 	return ST_OK;
 }
 
@@ -388,8 +524,11 @@ static const char *keyring_content_type(const unsigned char *p, size_t n)
 	return "application/octet-stream";
 }
 
-/* Create the item, replacing one with the very same attributes. */
-static enum status keyring_create(struct keyring_op *op, SecretCollection *coll,
+/*
+ * Create the item in collection PATH, replacing one with the very same
+ * attributes (the Secret Service's CreateItem with replace).
+ */
+static enum status keyring_create(struct keyring_op *op, const char *path,
 				  const char *profile, const unsigned char *rec,
 				  size_t len)
 {
@@ -397,35 +536,32 @@ static enum status keyring_create(struct keyring_op *op, SecretCollection *coll,
 	char *label = g_strdup_printf("Astro API token (%s)", profile);
 	/* secret_value_new copies into libsecret's non-pageable memory. */
 	SecretValue *value =
-	    secret_value_new(len ? (const gchar *)rec : "", (gssize)len,
-			     keyring_content_type(rec, len));
+		secret_value_new(len ? (const gchar *)rec : "", (gssize)len,
+				 keyring_content_type(rec, len));
 	GAsyncResult *res = NULL;
 	GError *err = NULL;
-	SecretItem *item;
+	gboolean ok;
 
-	secret_item_create(coll, &keyring_schema, attrs, label, value,
-			   SECRET_ITEM_CREATE_REPLACE, op->cancel,
-			   keyring_on_done, &res);
+	secret_service_store(op->service, &keyring_schema, attrs, path, label,
+			     value, op->cancel, keyring_on_done, &res);
 	g_hash_table_unref(attrs);
 	g_free(label);
-	if (!keyring_wait(op, &res)) {
-		/* libsecret may still hold a reference: leave it. */
-		return keyring_failed(op, NULL, "store the record");
-	}
 	secret_value_unref(value);
-	item = secret_item_create_finish(res, &err);
+	if (!keyring_wait(op, &res))
+		return keyring_failed(op, NULL, "store the record");
+	ok = secret_service_store_finish(op->service, res, &err);
 	g_object_unref(res);
-	if (!item)
+	if (!ok)
 		return keyring_failed(op, err, "store the record");
-	g_object_unref(item);
 	return ST_OK;
 }
 
 static enum status keyring_store(const char *profile, const unsigned char *rec,
 				 size_t len)
 {
-	SecretCollection *coll = NULL;
 	struct keyring_op op;
+	char *path = NULL;
+	int locked = 1;
 	enum status st;
 
 	if ((st = keyring_check_name(profile)))
@@ -437,19 +573,18 @@ static enum status keyring_store(const char *profile, const unsigned char *rec,
 			    len, RECORD_MAX);
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
-	if ((st = keyring_default_collection(&op, &coll)))
+	if ((st = keyring_default_collection(&op, &path, &locked)))
 		goto out;
-	if (secret_collection_get_locked(coll)) {
+	if (locked) {
 		st = fail(ST_STORE,
 			  "keyring: the default keyring is locked; unlock it "
 			  "(for example in Seahorse, or by logging in) and try "
 			  "again");
 		goto out;
 	}
-	st = keyring_create(&op, coll, profile, rec, len);
+	st = keyring_create(&op, path, profile, rec, len);
 out:
-	if (coll)
-		g_object_unref(coll);
+	g_free(path);
 	keyring_end(&op);
 	return st;
 }
@@ -540,16 +675,15 @@ out:
  */
 static int keyring_available(void)
 {
-	SecretCollection *coll = NULL;
 	struct keyring_op op;
-	int ok;
+	char *path = NULL;
+	int locked, ok;
 
 	ok = !keyring_open(&op, KEYRING_PING_MS, 1) &&
-	     !keyring_default_collection(&op, &coll);
+	     !keyring_default_collection(&op, &path, &locked);
 	if (ok)
 		verbose("keyring: a Secret Service answers");
-	if (coll)
-		g_object_unref(coll);
+	g_free(path);
 	keyring_end(&op);
 	return ok;
 }

@@ -18,8 +18,8 @@
 #include "helper/log.h"
 #include "helper/secmem.h"
 
-#define URL_MAX 2048
-#define BASE_MAX 512
+#define URL_MAX	    2048
+#define BASE_MAX    512
 #define BETA_SUFFIX "/iam/v1beta1"
 
 static int curl_users;
@@ -82,14 +82,17 @@ static enum status base_url(struct api_ctx *ctx)
 	char *path = NULL;
 	int ok;
 
-	if (n >= BASE_MAX || strncasecmp(url, "https://", 8) ||
+	if (n >= BASE_MAX || strncasecmp(url, "https://", 8) || url[8] == '/' ||
 	    strcspn(url, " \t\r\n\\") != n)
-		return fail(ST_USAGE, "ASTRO_API_URL must be an https:// URL "
-			    "(of at most %d characters)", BASE_MAX - 1);
+		return fail(ST_USAGE,
+			    "ASTRO_API_URL must be an https:// URL "
+			    "(of at most %d characters)",
+			    BASE_MAX - 1);
 	ok = base_parts_ok(url, &path);
 	curl_free(path);
 	if (!ok)
-		return fail(ST_USAGE, "ASTRO_API_URL must be an https:// URL "
+		return fail(ST_USAGE,
+			    "ASTRO_API_URL must be an https:// URL "
 			    "with a host and no user, query or fragment");
 	while (n > 8 && url[n - 1] == '/')
 		n--;
@@ -115,7 +118,8 @@ static enum status ctx_env(struct api_ctx *ctx)
 	}
 	ctx->budget_ms = API_BUDGET_MS;
 	if (ms && *ms && parse_ms(ms, 100, 600000, &ctx->budget_ms) < 0)
-		return fail(ST_USAGE, "ASTRO_CRED_API_TIMEOUT_MS must be a "
+		return fail(ST_USAGE,
+			    "ASTRO_CRED_API_TIMEOUT_MS must be a "
 			    "number of milliseconds from 100 to 600000");
 	return ST_OK;
 }
@@ -164,8 +168,7 @@ void api_ctx_free(struct api_ctx *ctx)
 
 /* base + formatted path into a fixed buffer; -1 if it does not fit. */
 __attribute__((format(printf, 4, 5))) static int
-make_url(char *buf, size_t len, const struct api_ctx *ctx, const char *fmt,
-	 ...)
+make_url(char *buf, size_t len, const struct api_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n = strlen(ctx->base);
@@ -180,18 +183,24 @@ make_url(char *buf, size_t len, const struct api_ctx *ctx, const char *fmt,
 	return m < 0 || (size_t)m >= len - n ? -1 : 0;
 }
 
-static enum status check_ids(const char *what, const char *org,
-			     const char *dep, const char *id)
+static enum status check_ids(const char *what, const char *org, const char *dep,
+			     const char *id)
 {
 	if (!api_id_ok(org))
-		return fail(ST_USAGE, "%s: the organization id must be 1 to "
-			    "%d of [A-Za-z0-9_-]", what, API_ID_MAX);
+		return fail(ST_USAGE,
+			    "%s: the organization id must be 1 to "
+			    "%d of [A-Za-z0-9_-]",
+			    what, API_ID_MAX);
 	if (dep && !api_id_ok(dep))
-		return fail(ST_USAGE, "%s: the deployment id must be 1 to "
-			    "%d of [A-Za-z0-9_-]", what, API_ID_MAX);
+		return fail(ST_USAGE,
+			    "%s: the deployment id must be 1 to "
+			    "%d of [A-Za-z0-9_-]",
+			    what, API_ID_MAX);
 	if (id && !api_id_ok(id))
-		return fail(ST_USAGE, "%s: the token id must be 1 to %d of "
-			    "[A-Za-z0-9_-]", what, API_ID_MAX);
+		return fail(ST_USAGE,
+			    "%s: the token id must be 1 to %d of "
+			    "[A-Za-z0-9_-]",
+			    what, API_ID_MAX);
 	return ST_OK;
 }
 
@@ -204,18 +213,21 @@ static enum status one_token(struct api_ctx *ctx, const char *bearer,
 			     struct api_token *out, struct api_error *err)
 {
 	struct http_resp rs = HTTP_RESP_INIT;
-	struct api_json_opts o = { ctx->beta, want_secret };
+	char what[96];
+	struct api_json_opts o = {ctx->beta, want_secret, what};
 	enum status st = http_request(ctx, bearer, rq, &rs, err);
 
 	if (st != ST_OK)
 		goto out;
+	snprintf(what, sizeof(what), "%s: the Astro API's answer", rq->what);
 	if (api_json_parse_token((const char *)rs.body.data, rs.body.len, &o,
 				 out) < 0) {
+		st = ST_TRANSIENT;
 		err->maybe_committed = rq->mutating;
-		st = fail(ST_TRANSIENT, "%s: the Astro API's answer is not "
-			  "a usable token%s", rq->what,
-			  rq->mutating ? " (the change may have taken effect)"
-				       : "");
+		if (rq->mutating)
+			error("%s: so the outcome is unknown: the change may "
+			      "have taken effect",
+			      rq->what);
 	}
 out:
 	http_resp_clear(&rs);
@@ -223,23 +235,23 @@ out:
 }
 
 static enum status get_common(struct api_ctx *ctx, const char *bearer,
-			      const char *what, const char *url,
-			      const char *id, struct api_token *out,
-			      struct api_error *err)
+			      const char *what, const char *url, const char *id,
+			      struct api_token *out, struct api_error *err)
 {
-	struct http_req rq = { what, "GET", url, NULL, 1, 0 };
+	struct http_req rq = {what, "GET", url, NULL, 1, 0};
 	enum status st = one_token(ctx, bearer, &rq, 0, out, err);
 
 	if (st == ST_OK && strcmp(out->id, id)) {
 		api_token_clear(out);
-		st = fail(ST_TRANSIENT, "%s: the Astro API answered with "
-			  "another token than the one asked for", what);
+		st = fail(ST_TRANSIENT,
+			  "%s: the Astro API answered with "
+			  "another token than the one asked for",
+			  what);
 	}
 	return st;
 }
 
-static struct api_error *err_or(struct api_error *err,
-				struct api_error *dummy)
+static struct api_error *err_or(struct api_error *err, struct api_error *dummy)
 {
 	return err ? err : dummy;
 }
@@ -258,8 +270,8 @@ enum status api_token_get(struct api_ctx *ctx, const char *bearer,
 	memset(err, 0, sizeof(*err));
 	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
 		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s",
-		     org, id) < 0)
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s", org,
+		     id) < 0)
 		return fail(ST_USAGE, "%s: URL too long", what);
 	return get_common(ctx, bearer, what, url, id, out, err);
 }
@@ -272,7 +284,7 @@ enum status api_token_rotate(struct api_ctx *ctx, const char *bearer,
 	struct api_error dummy;
 	char url[URL_MAX];
 	enum status st;
-	struct http_req rq = { what, "POST", url, NULL, 0, 1 };
+	struct http_req rq = {what, "POST", url, NULL, 0, 1};
 
 	memset(out, 0, sizeof(*out));
 	err = err_or(err, &dummy);
@@ -291,7 +303,7 @@ static enum status create_common(struct api_ctx *ctx, const char *bearer,
 				 struct api_token *out, struct api_error *err)
 {
 	char *body = api_json_create_body(req, agent, ctx->beta);
-	struct http_req rq = { what, "POST", url, body, 0, 1 };
+	struct http_req rq = {what, "POST", url, body, 0, 1};
 	enum status st;
 
 	if (!body)
@@ -315,8 +327,8 @@ enum status api_token_create(struct api_ctx *ctx, const char *bearer,
 	memset(err, 0, sizeof(*err));
 	if ((st = check_ids(what, org, NULL, NULL)) != ST_OK)
 		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens",
-		     org) < 0)
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens", org) <
+	    0)
 		return fail(ST_USAGE, "%s: URL too long", what);
 	return create_common(ctx, bearer, what, url, req, 0, out, err);
 }
@@ -325,7 +337,7 @@ static enum status delete_common(struct api_ctx *ctx, const char *bearer,
 				 const char *what, const char *url,
 				 struct api_error *err)
 {
-	struct http_req rq = { what, "DELETE", url, NULL, 0, 1 };
+	struct http_req rq = {what, "DELETE", url, NULL, 0, 1};
 	struct http_resp rs = HTTP_RESP_INIT;
 	enum status st = http_request(ctx, bearer, &rq, &rs, err);
 
@@ -346,8 +358,8 @@ enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
 	memset(err, 0, sizeof(*err));
 	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
 		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s",
-		     org, id) < 0)
+	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s", org,
+		     id) < 0)
 		return fail(ST_USAGE, "%s: URL too long", what);
 	return delete_common(ctx, bearer, what, url, err);
 }
@@ -356,15 +368,14 @@ enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
 static int list_query(char *buf, size_t len, const struct api_list_filter *f,
 		      int64_t offset, unsigned limit)
 {
-	int m = snprintf(buf, len, "?offset=%lld&limit=%u%s%s%s%s%s%s%s",
-			 (long long)offset, limit,
-			 f && f->workspace_id ? "&workspaceId=" : "",
-			 f && f->workspace_id ? f->workspace_id : "",
-			 f && f->deployment_id ? "&deploymentId=" : "",
-			 f && f->deployment_id ? f->deployment_id : "",
-			 f && f->org_only ? "&includeOnlyOrganizationTokens=true"
-					  : "",
-			 f && f->kind ? "&kind=" : "", f && f->kind ? f->kind : "");
+	int m = snprintf(
+	    buf, len, "?offset=%lld&limit=%u%s%s%s%s%s%s%s", (long long)offset,
+	    limit, f && f->workspace_id ? "&workspaceId=" : "",
+	    f && f->workspace_id ? f->workspace_id : "",
+	    f && f->deployment_id ? "&deploymentId=" : "",
+	    f && f->deployment_id ? f->deployment_id : "",
+	    f && f->org_only ? "&includeOnlyOrganizationTokens=true" : "",
+	    f && f->kind ? "&kind=" : "", f && f->kind ? f->kind : "");
 
 	return m < 0 || (size_t)m >= len ? -1 : 0;
 }
@@ -376,17 +387,21 @@ static enum status check_filter(const char *what,
 		return ST_OK;
 	if (f->page_size > 1000)
 		return fail(ST_USAGE, "%s: page size must be 1 to 1000", what);
-	if (agent && (f->workspace_id || f->deployment_id || f->kind ||
-		      f->org_only))
+	if (agent &&
+	    (f->workspace_id || f->deployment_id || f->kind || f->org_only))
 		return fail(ST_USAGE, "%s: agent tokens take no filters", what);
 	if ((f->workspace_id && !api_id_ok(f->workspace_id)) ||
 	    (f->deployment_id && !api_id_ok(f->deployment_id)))
-		return fail(ST_USAGE, "%s: filter ids must be of "
-			    "[A-Za-z0-9_-]", what);
+		return fail(ST_USAGE,
+			    "%s: filter ids must be of "
+			    "[A-Za-z0-9_-]",
+			    what);
 	if (f->kind && strcmp(f->kind, "STANDARD") &&
 	    strcmp(f->kind, "DIRECT_ACCESS"))
-		return fail(ST_USAGE, "%s: kind must be STANDARD or "
-			    "DIRECT_ACCESS", what);
+		return fail(ST_USAGE,
+			    "%s: kind must be STANDARD or "
+			    "DIRECT_ACCESS",
+			    what);
 	return ST_OK;
 }
 
@@ -438,16 +453,17 @@ static enum status fetch_page(struct api_ctx *ctx, const char *bearer,
 			      int64_t *offset, size_t *count,
 			      struct api_error *err)
 {
-	struct http_req rq = { what, "GET", url, NULL, 1, 0 };
+	struct http_req rq = {what, "GET", url, NULL, 1, 0};
 	struct http_resp rs = HTTP_RESP_INIT;
-	struct api_json_opts o = { ctx->beta, 0 };
+	char w[96];
+	struct api_json_opts o = {ctx->beta, 0, w};
 	enum status st = http_request(ctx, bearer, &rq, &rs, err);
 
+	snprintf(w, sizeof(w), "%s: the Astro API's answer", what);
 	if (st == ST_OK &&
 	    api_json_parse_page((const char *)rs.body.data, rs.body.len, &o,
 				out, total, offset, count) < 0)
-		st = fail(ST_TRANSIENT, "%s: the Astro API's answer is not a "
-			  "usable page of tokens", what);
+		st = ST_TRANSIENT;
 	http_resp_clear(&rs);
 	return st;
 }
@@ -466,17 +482,19 @@ static enum status list_pages(struct api_ctx *ctx, const char *bearer,
 
 	for (;;) {
 		if (list_query(query, sizeof(query), f, offset, limit) < 0 ||
-		    make_url(url, sizeof(url), ctx, "%s%s", base_path,
-			     query) < 0)
+		    make_url(url, sizeof(url), ctx, "%s%s", base_path, query) <
+			0)
 			return fail(ST_USAGE, "%s: URL too long", what);
 		st = fetch_page(ctx, bearer, what, url, out, &total,
 				&got_offset, &count, err);
 		if (st != ST_OK)
 			return st;
 		if (got_offset != offset)
-			return fail(ST_TRANSIENT, "%s: the Astro API answered "
-				    "page offset %lld for %lld", what,
-				    (long long)got_offset, (long long)offset);
+			return fail(ST_TRANSIENT,
+				    "%s: the Astro API answered "
+				    "page offset %lld for %lld",
+				    what, (long long)got_offset,
+				    (long long)offset);
 		offset += (int64_t)count;
 		if (count == 0 || offset >= total)
 			break;
@@ -614,17 +632,17 @@ enum status api_agent_list(struct api_ctx *ctx, const char *bearer,
 }
 
 const struct api_ops api_ops = {
-	.ctx_new = api_ctx_new,
-	.ctx_free = api_ctx_free,
-	.token_clear = api_token_clear,
-	.token_list_clear = api_token_list_clear,
-	.token_get = api_token_get,
-	.token_rotate = api_token_rotate,
-	.token_create = api_token_create,
-	.token_delete = api_token_delete,
-	.token_list = api_token_list,
-	.agent_get = api_agent_get,
-	.agent_create = api_agent_create,
-	.agent_delete = api_agent_delete,
-	.agent_list = api_agent_list,
+    .ctx_new = api_ctx_new,
+    .ctx_free = api_ctx_free,
+    .token_clear = api_token_clear,
+    .token_list_clear = api_token_list_clear,
+    .token_get = api_token_get,
+    .token_rotate = api_token_rotate,
+    .token_create = api_token_create,
+    .token_delete = api_token_delete,
+    .token_list = api_token_list,
+    .agent_get = api_agent_get,
+    .agent_create = api_agent_create,
+    .agent_delete = api_agent_delete,
+    .agent_list = api_agent_list,
 };

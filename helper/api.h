@@ -52,25 +52,27 @@
 
 #include "helper/status.h"
 
+/* clang-format off */
 #define API_DEFAULT_URL "https://api.astronomer.io/v1"
-#define API_BODY_MAX (64 * 1024)    /* response body ceiling */
-#define API_HEADER_MAX (16 * 1024)  /* response header bytes ceiling */
-#define API_BUDGET_MS 30000	    /* default whole-command budget */
-#define API_CONNECT_MS 5000	    /* connect timeout (and the budget) */
-#define API_TRIES 3		    /* attempts for a GET */
-#define API_RETRY_AFTER_MAX 30	    /* longest Retry-After we wait, s */
-#define API_LIST_MAX 10000	    /* tokens one list may return */
-#define API_PAGE_DEFAULT 40	    /* tokens per page (fits the body cap) */
-#define API_ID_MAX 128		    /* ids in paths and queries */
+#define API_BODY_MAX (64 * 1024)   /* response body ceiling */
+#define API_HEADER_MAX (16 * 1024) /* response header bytes ceiling */
+#define API_BUDGET_MS 30000        /* default whole-command budget */
+#define API_CONNECT_MS 5000        /* connect timeout (within the budget) */
+#define API_TRIES 3                /* attempts for a GET */
+#define API_RETRY_AFTER_MAX 30     /* longest Retry-After we wait, s */
+#define API_LIST_MAX 10000         /* tokens one list may return */
+#define API_PAGE_DEFAULT 40        /* tokens per page (fits the body cap) */
+#define API_ID_MAX 128             /* ids in paths and queries */
+/* clang-format on */
 
 struct api_ctx;
 
 struct api_error {
-	long http_status;     /* 0 when no HTTP answer was read */
-	char message[256];    /* Astro's "message", already sanitized */
-	char request_id[96];  /* Astro's "requestId", sanitized */
-	int maybe_committed;  /* a POST may have taken effect: the answer
-				 was lost, a 5xx, or malformed */
+	long http_status;    /* 0 when no HTTP answer was read */
+	char message[256];   /* Astro's "message", already sanitized */
+	char request_id[96]; /* Astro's "requestId", sanitized */
+	int maybe_committed; /* a POST may have taken effect: the answer
+				was lost, a 5xx, or malformed */
 };
 
 struct api_role {
@@ -90,21 +92,25 @@ struct api_token {
 			     in v1beta1 */
 	char *created_by; /* createdBy.id, or NULL */
 	int64_t start_at, end_at, created_at, updated_at, last_used_at,
-		last_rotated_at;
-	int expiry_days;  /* expiryPeriodInDays, 0 if none */
+	    last_rotated_at;
+	int expiry_days; /* expiryPeriodInDays, 0 if none */
 	struct api_role *roles;
 	size_t nroles;
-	char *token;	      /* the secret; secmem */
-	char *deployment_id;  /* agent tokens: the deployment of the path */
-	int agent;	      /* came from an agent-token endpoint */
+	char *token;	     /* the secret; secmem */
+	char *deployment_id; /* agent tokens: the deployment of the path */
+	int agent;	     /* came from an agent-token endpoint */
 };
+/* clang-format off */
 #define API_TOKEN_INIT { 0 }
+/* clang-format on */
 
 struct api_token_list {
 	struct api_token *v;
 	size_t n;
 };
+/* clang-format off */
 #define API_TOKEN_LIST_INIT { NULL, 0 }
+/* clang-format on */
 
 /* Create request.  scope/role/entity_id/kind unused for agent tokens. */
 struct api_create {
@@ -120,8 +126,8 @@ struct api_create {
 /* List filters; NULL/0 fields are not sent. */
 struct api_list_filter {
 	const char *workspace_id, *deployment_id, *kind;
-	int org_only;		/* includeOnlyOrganizationTokens=true */
-	unsigned page_size;	/* 0: API_PAGE_DEFAULT; 1..1000 */
+	int org_only;	    /* includeOnlyOrganizationTokens=true */
+	unsigned page_size; /* 0: API_PAGE_DEFAULT; 1..1000 */
 };
 
 /*

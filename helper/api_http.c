@@ -33,10 +33,10 @@
 #define ASTRO_CRED_VERSION "0"
 #endif
 
-#define LOW_SPEED_BPS 100 /* below this many bytes/s ... */
-#define LOW_SPEED_S 10	  /* ... for this long: give up (slowloris) */
+#define LOW_SPEED_BPS	100 /* below this many bytes/s ... */
+#define LOW_SPEED_S	10  /* ... for this long: give up (slowloris) */
 #define BACKOFF_BASE_MS 250
-#define BACKOFF_CAP_MS 4000
+#define BACKOFF_CAP_MS	4000
 
 /* One try of one request. */
 struct attempt {
@@ -61,7 +61,7 @@ int64_t http_now_ms(void)
 
 static void sleep_ms(int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -131,8 +131,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
 		a->retry_after = -1; /* a new response (after a 1xx) */
 	} else if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-		size_t vl = len - 12 < sizeof(val) - 1 ? len - 12
-						       : sizeof(val) - 1;
+		size_t vl =
+		    len - 12 < sizeof(val) - 1 ? len - 12 : sizeof(val) - 1;
 
 		memcpy(val, p + 12, vl);
 		val[vl] = '\0';
@@ -153,12 +153,12 @@ static struct curl_slist *make_headers(const char *bearer,
 	memcpy(auth, prefix, sizeof(prefix) - 1);
 	memcpy(auth + sizeof(prefix) - 1, bearer, strlen(bearer) + 1);
 	const char *lines[] = {
-		"Accept: application/json",
-		"X-API-Version: 1.0",
-		"Expect:",
-		strcmp(rq->method, "POST") ? NULL
-					   : "Content-Type: application/json",
-		auth,
+	    "Accept: application/json",
+	    "X-API-Version: 1.0",
+	    "Expect:",
+	    strcmp(rq->method, "POST") ? NULL
+				       : "Content-Type: application/json",
+	    auth,
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		if (!lines[i])
@@ -263,23 +263,29 @@ static void attempt_run(struct api_ctx *ctx, const struct http_req *rq,
 	/* The handle must not keep pointers into this stack frame. */
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	verbose("%s %s: curl %d, HTTP %ld, %zu body bytes", rq->method,
-		rq->url, (int)a->rc, a->status, body->len);
+	verbose("%s %s: curl %d, HTTP %ld, %zu body bytes", rq->method, rq->url,
+		(int)a->rc, a->status, body->len);
 }
 
 static int tls_error(CURLcode rc)
 {
 	return rc == CURLE_PEER_FAILED_VERIFICATION ||
-	       rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CACERT_BADFILE ||
-	       rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
-	       rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CRL_BADFILE;
+	       rc == CURLE_SSL_CONNECT_ERROR ||
+	       rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
+	       rc == CURLE_SSL_CIPHER || rc == CURLE_SSL_ISSUER_ERROR ||
+	       rc == CURLE_SSL_CRL_BADFILE;
 }
 
 static int retryable(const struct attempt *a)
 {
 	if (a->rc == CURLE_OK) {
 		switch (a->status) {
-		case 408: case 429: case 500: case 502: case 503: case 504:
+		case 408:
+		case 429:
+		case 500:
+		case 502:
+		case 503:
+		case 504:
 			return 1;
 		}
 		return 0;
@@ -287,10 +293,16 @@ static int retryable(const struct attempt *a)
 	if (a->body_over || a->header_over || tls_error(a->rc))
 		return 0;
 	switch (a->rc) {
-	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
 		return 1;
 	default:
 		return 0;
@@ -318,30 +330,38 @@ static int64_t backoff_ms(int try, long retry_after)
 
 static enum status transport_fail(const struct api_ctx *ctx,
 				  const struct http_req *rq,
-				  const struct attempt *a,
+				  const struct attempt *a, const char *note,
 				  struct api_error *err)
 {
-	const char *detail = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->rc);
+	const char *detail =
+	    a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->rc);
 
 	err->maybe_committed = rq->mutating && a->sent;
 	if (a->body_over || a->rc == CURLE_FILESIZE_EXCEEDED)
-		return fail(ST_TRANSIENT, "%s: the Astro API's answer exceeds "
-			    "%d KiB; refused", rq->what, API_BODY_MAX / 1024);
+		return fail(ST_TRANSIENT,
+			    "%s: the Astro API's answer exceeds "
+			    "%d KiB; refused",
+			    rq->what, API_BODY_MAX / 1024);
 	if (a->header_over)
-		return fail(ST_TRANSIENT, "%s: the Astro API's answer headers "
-			    "exceed %d KiB; refused", rq->what,
-			    API_HEADER_MAX / 1024);
+		return fail(ST_TRANSIENT,
+			    "%s: the Astro API's answer headers "
+			    "exceed %d KiB; refused",
+			    rq->what, API_HEADER_MAX / 1024);
 	if (a->rc == CURLE_OPERATION_TIMEDOUT)
-		return fail(ST_TRANSIENT, "%s: no complete answer from the "
-			    "Astro API in time (budget %ld ms): %s", rq->what,
-			    ctx->budget_ms, detail);
+		return fail(ST_TRANSIENT,
+			    "%s: no complete answer from the "
+			    "Astro API in time (budget %ld ms): %s%s",
+			    rq->what, ctx->budget_ms, detail, note);
 	if (tls_error(a->rc))
-		return fail(ST_TRANSIENT, "%s: TLS with the Astro API failed "
-			    "(certificate not trusted?): %s", rq->what, detail);
-	return fail(ST_TRANSIENT, "%s: cannot talk to the Astro API: %s%s",
-		    rq->what, detail,
+		return fail(ST_TRANSIENT,
+			    "%s: TLS with the Astro API failed "
+			    "(certificate not trusted?): %s",
+			    rq->what, detail);
+	return fail(ST_TRANSIENT, "%s: cannot talk to the Astro API: %s%s%s",
+		    rq->what, detail, note,
 		    err->maybe_committed ? " (after the request was sent: "
-					   "it may have taken effect)" : "");
+					   "it may have taken effect)"
+					 : "");
 }
 
 static int is_json(const char *ct)
@@ -362,9 +382,8 @@ static enum status status_of(long s)
 	return ST_TRANSIENT;
 }
 
-static enum status http_fail(const struct http_req *rq,
-			     const struct attempt *a, const char *note,
-			     struct api_error *err)
+static enum status http_fail(const struct http_req *rq, const struct attempt *a,
+			     const char *note, struct api_error *err)
 {
 	enum status st = status_of(a->status);
 	const char *kind = "";
@@ -374,8 +393,8 @@ static enum status http_fail(const struct http_req *rq,
 	else if (a->status < 200 || a->status >= 600)
 		kind = " (an unexpected status)";
 	/* A 3xx, 5xx or odd status says nothing about whether it acted. */
-	err->maybe_committed = rq->mutating && (a->status < 400 ||
-						a->status >= 500);
+	err->maybe_committed =
+	    rq->mutating && (a->status < 400 || a->status >= 500);
 	return fail(st, "%s: the Astro API answered HTTP %ld%s%s%s%s%s%s%s",
 		    rq->what, a->status, kind, err->message[0] ? ": " : "",
 		    err->message, err->request_id[0] ? " (requestId " : "",
@@ -388,7 +407,7 @@ static enum status conclude(const struct api_ctx *ctx,
 			    struct api_error *err)
 {
 	if (a->rc != CURLE_OK)
-		return transport_fail(ctx, rq, a, err);
+		return transport_fail(ctx, rq, a, note, err);
 	rs->status = err->http_status = a->status;
 	if (a->status >= 200 && a->status < 300) {
 		if (rs->body.len && !is_json(a->content_type)) {
@@ -396,7 +415,8 @@ static enum status conclude(const struct api_ctx *ctx,
 
 			log_sanitize(ct, sizeof(ct), a->content_type);
 			err->maybe_committed = rq->mutating;
-			return fail(ST_TRANSIENT, "%s: the Astro API answered "
+			return fail(ST_TRANSIENT,
+				    "%s: the Astro API answered "
 				    "HTTP %ld with Content-Type '%s', not JSON",
 				    rq->what, a->status, ct);
 		}
@@ -417,7 +437,8 @@ enum status http_request(struct api_ctx *ctx, const char *bearer,
 
 	memset(err, 0, sizeof(*err));
 	if (!bearer || !jwt_alphabet_ok(bearer))
-		return fail(ST_USAGE, "%s: the token to authenticate with is "
+		return fail(ST_USAGE,
+			    "%s: the token to authenticate with is "
 			    "empty or has characters outside [A-Za-z0-9._-]",
 			    rq->what);
 	hdrs = make_headers(bearer, rq);
@@ -425,9 +446,10 @@ enum status http_request(struct api_ctx *ctx, const char *bearer,
 		int64_t left = ctx->deadline - http_now_ms(), wait;
 
 		if (left <= 0) {
-			st = fail(ST_TRANSIENT, "%s: the time budget for the "
-				  "Astro API (%ld ms) is used up", rq->what,
-				  ctx->budget_ms);
+			st = fail(ST_TRANSIENT,
+				  "%s: the time budget for the "
+				  "Astro API (%ld ms) is used up",
+				  rq->what, ctx->budget_ms);
 			break;
 		}
 		secbuf_clear(&rs->body);
@@ -441,10 +463,14 @@ enum status http_request(struct api_ctx *ctx, const char *bearer,
 				continue;
 			}
 			if (a.retry_after >= 0)
-				snprintf(note, sizeof(note), "; it asks to "
+				snprintf(note, sizeof(note),
+					 "; it asks to "
 					 "retry after %ld s, beyond the time "
-					 "budget", a.retry_after);
+					 "budget",
+					 a.retry_after);
 		}
+		if (try > 1 && !note[0])
+			snprintf(note, sizeof(note), " (after %d tries)", try);
 		st = conclude(ctx, rq, &a, rs, note, err);
 		break;
 	}

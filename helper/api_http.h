@@ -13,28 +13,30 @@
 #include "helper/secmem.h"
 
 struct api_ctx {
-	char *base;	   /* https://host[:port]/path, no trailing slash */
-	char *ca_file;	   /* ASTRO_CRED_CA_FILE or NULL */
-	int beta;	   /* the path ends in /iam/v1beta1 */
-	long budget_ms;	   /* the whole budget, for messages */
-	int64_t deadline;  /* CLOCK_MONOTONIC ms when the budget ends */
-	CURL *curl;	   /* reused across calls (connection reuse) */
+	char *base;	  /* https://host[:port]/path, no trailing slash */
+	char *ca_file;	  /* ASTRO_CRED_CA_FILE or NULL */
+	int beta;	  /* the path ends in /iam/v1beta1 */
+	long budget_ms;	  /* the whole budget, for messages */
+	int64_t deadline; /* CLOCK_MONOTONIC ms when the budget ends */
+	CURL *curl;	  /* reused across calls (connection reuse) */
 };
 
 struct http_req {
 	const char *what;   /* "get token": names the call in messages */
 	const char *method; /* GET, POST or DELETE */
 	const char *url;
-	const char *body;   /* POST JSON body or NULL (sent empty) */
-	int retry;	    /* safe to resend: GET only */
-	int mutating;	    /* may change state: sets maybe_committed */
+	const char *body; /* POST JSON body or NULL (sent empty) */
+	int retry;	  /* safe to resend: GET only */
+	int mutating;	  /* may change state: sets maybe_committed */
 };
 
 struct http_resp {
 	long status;
 	struct secbuf body; /* secure memory: a body may carry a token */
 };
+/* clang-format off */
 #define HTTP_RESP_INIT { 0, SECBUF_INIT(API_BODY_MAX) }
+/* clang-format on */
 
 /*
  * Perform rq with bearer (checked against the token alphabet), within

@@ -13,7 +13,7 @@
 #include "helper/log.h"
 #include "helper/secmem.h"
 
-#define WHAT "API response"
+#define WHAT_DEFAULT "the API's answer"
 #define NAME_MAX_LEN 256
 #define DESC_MAX_LEN 500
 
@@ -46,6 +46,11 @@ static int word_ok(const char *s)
 			return 0;
 	}
 	return n > 0;
+}
+
+static const char *what_of(const struct api_json_opts *o)
+{
+	return o->what ? o->what : WHAT_DEFAULT;
 }
 
 void api_token_clear(struct api_token *t)
@@ -83,8 +88,8 @@ void api_token_list_clear(struct api_token_list *l)
 }
 
 /* A string member into *dst (heap copy); required or not. */
-static int take_str(const cJSON *o, const char *key, unsigned flags,
-		    int required, char **dst)
+static int take_str(const char *w, const cJSON *o, const char *key,
+		    unsigned flags, int required, char **dst)
 {
 	const char *s;
 	int res = json_get_string(o, key, flags, &s);
@@ -92,35 +97,35 @@ static int take_str(const cJSON *o, const char *key, unsigned flags,
 	if (res == JSON_ABSENT && !required)
 		return 0;
 	if (res != JSON_OK)
-		return json_field_fail(WHAT, key, res);
+		return json_field_fail(w, key, res);
 	*dst = xstrdup(s);
 	return 0;
 }
 
-static int take_time(const cJSON *o, const char *key, int required,
-		     int64_t *dst)
+static int take_time(const char *w, const cJSON *o, const char *key,
+		     int required, int64_t *dst)
 {
 	int res = json_get_time(o, key, dst);
 
 	if (res == JSON_ABSENT && !required)
 		return 0;
-	return res == JSON_OK ? 0 : json_field_fail(WHAT, key, res);
+	return res == JSON_OK ? 0 : json_field_fail(w, key, res);
 }
 
-static int take_role(const cJSON *r, struct api_role *dst)
+static int take_role(const char *w, const cJSON *r, struct api_role *dst)
 {
 	if (!cJSON_IsObject(r))
-		return json_field_fail(WHAT, "roles", JSON_INVALID);
-	if (take_str(r, "entityId", JSON_NONEMPTY, 1, &dst->entity_id) < 0 ||
-	    take_str(r, "entityType", JSON_NONEMPTY, 1, &dst->entity_type) <
-		    0 ||
-	    take_str(r, "role", JSON_NONEMPTY, 1, &dst->role) < 0 ||
-	    take_str(r, "deploymentId", 0, 0, &dst->deployment_id) < 0)
+		return json_field_fail(w, "roles", JSON_INVALID);
+	if (take_str(w, r, "entityId", JSON_NONEMPTY, 1, &dst->entity_id) < 0 ||
+	    take_str(w, r, "entityType", JSON_NONEMPTY, 1, &dst->entity_type) <
+		0 ||
+	    take_str(w, r, "role", JSON_NONEMPTY, 1, &dst->role) < 0 ||
+	    take_str(w, r, "deploymentId", 0, 0, &dst->deployment_id) < 0)
 		return -1;
 	return 0;
 }
 
-static int take_roles(const cJSON *o, struct api_token *t)
+static int take_roles(const char *w, const cJSON *o, struct api_token *t)
 {
 	const cJSON *arr, *r;
 	int res = json_get_array(o, "roles", &arr), n;
@@ -128,7 +133,7 @@ static int take_roles(const cJSON *o, struct api_token *t)
 	if (res == JSON_ABSENT)
 		return 0;
 	if (res != JSON_OK)
-		return json_field_fail(WHAT, "roles", res);
+		return json_field_fail(w, "roles", res);
 	n = cJSON_GetArraySize(arr);
 	if (n == 0)
 		return 0;
@@ -136,7 +141,7 @@ static int take_roles(const cJSON *o, struct api_token *t)
 	cJSON_ArrayForEach(r, arr)
 	{
 		/* Count as we go so that clear() frees a partial role. */
-		if (take_role(r, &t->roles[t->nroles++]) < 0)
+		if (take_role(w, r, &t->roles[t->nroles++]) < 0)
 			return -1;
 	}
 	return 0;
@@ -145,34 +150,35 @@ static int take_roles(const cJSON *o, struct api_token *t)
 static int take_secret(const cJSON *o, const struct api_json_opts *opt,
 		       struct api_token *t)
 {
+	const char *w = what_of(opt);
 	const char *s;
 	int res = json_get_string(o, "token", JSON_NONEMPTY, &s);
 
 	if (res == JSON_ABSENT && !opt->want_secret)
 		return 0;
 	if (res != JSON_OK)
-		return json_field_fail(WHAT, "token", res);
+		return json_field_fail(w, "token", res);
 	/* The secret is printed for eval: only the token alphabet. */
 	if (!jwt_alphabet_ok(s))
-		return json_field_fail(WHAT, "token", JSON_INVALID);
+		return json_field_fail(w, "token", JSON_INVALID);
 	t->token = secmem_strdup(s);
 	return 0;
 }
 
-static int take_misc(const cJSON *o, struct api_token *t)
+static int take_misc(const char *w, const cJSON *o, struct api_token *t)
 {
 	const cJSON *by;
 	int64_t days = 0;
 	int res = json_get_int64(o, "expiryPeriodInDays", 0, 100000, &days);
 
 	if (res == JSON_INVALID)
-		return json_field_fail(WHAT, "expiryPeriodInDays", res);
+		return json_field_fail(w, "expiryPeriodInDays", res);
 	t->expiry_days = (int)days;
 	res = json_get_object(o, "createdBy", &by);
 	if (res == JSON_INVALID)
-		return json_field_fail(WHAT, "createdBy", res);
+		return json_field_fail(w, "createdBy", res);
 	if (res == JSON_OK &&
-	    take_str(by, "id", JSON_NONEMPTY, 1, &t->created_by) < 0)
+	    take_str(w, by, "id", JSON_NONEMPTY, 1, &t->created_by) < 0)
 		return -1;
 	return 0;
 }
@@ -181,30 +187,31 @@ static int take_token(const cJSON *o, const struct api_json_opts *opt,
 		      struct api_token *t)
 {
 	const char *scope_key = opt->beta ? "type" : "scope";
+	const char *w = what_of(opt);
 
 	if (!cJSON_IsObject(o))
-		return error("%s: a token is not a JSON object", WHAT);
-	if (take_str(o, "id", JSON_NONEMPTY, 1, &t->id) < 0 ||
-	    take_str(o, "name", 0, 1, &t->name) < 0 ||
-	    take_str(o, "description", JSON_TEXT, 1, &t->description) < 0 ||
-	    take_str(o, "shortToken", 0, 1, &t->short_token) < 0 ||
-	    take_str(o, scope_key, JSON_NONEMPTY, 1, &t->scope) < 0 ||
-	    take_str(o, "kind", JSON_NONEMPTY, 1, &t->kind) < 0)
+		return error("%s: a token is not a JSON object", w);
+	if (take_str(w, o, "id", JSON_NONEMPTY, 1, &t->id) < 0 ||
+	    take_str(w, o, "name", 0, 1, &t->name) < 0 ||
+	    take_str(w, o, "description", JSON_TEXT, 1, &t->description) < 0 ||
+	    take_str(w, o, "shortToken", 0, 1, &t->short_token) < 0 ||
+	    take_str(w, o, scope_key, JSON_NONEMPTY, 1, &t->scope) < 0 ||
+	    take_str(w, o, "kind", JSON_NONEMPTY, 1, &t->kind) < 0)
 		return -1;
 	if (!api_id_ok(t->id))
-		return json_field_fail(WHAT, "id", JSON_INVALID);
+		return json_field_fail(w, "id", JSON_INVALID);
 	if (!word_ok(t->scope))
-		return json_field_fail(WHAT, scope_key, JSON_INVALID);
+		return json_field_fail(w, scope_key, JSON_INVALID);
 	if (!word_ok(t->kind))
-		return json_field_fail(WHAT, "kind", JSON_INVALID);
-	if (take_time(o, "startAt", 1, &t->start_at) < 0 ||
-	    take_time(o, "createdAt", 1, &t->created_at) < 0 ||
-	    take_time(o, "updatedAt", 1, &t->updated_at) < 0 ||
-	    take_time(o, "endAt", 0, &t->end_at) < 0 ||
-	    take_time(o, "lastUsedAt", 0, &t->last_used_at) < 0 ||
-	    take_time(o, "lastRotatedAt", 0, &t->last_rotated_at) < 0)
+		return json_field_fail(w, "kind", JSON_INVALID);
+	if (take_time(w, o, "startAt", 1, &t->start_at) < 0 ||
+	    take_time(w, o, "createdAt", 1, &t->created_at) < 0 ||
+	    take_time(w, o, "updatedAt", 1, &t->updated_at) < 0 ||
+	    take_time(w, o, "endAt", 0, &t->end_at) < 0 ||
+	    take_time(w, o, "lastUsedAt", 0, &t->last_used_at) < 0 ||
+	    take_time(w, o, "lastRotatedAt", 0, &t->last_rotated_at) < 0)
 		return -1;
-	if (take_misc(o, t) < 0 || take_roles(o, t) < 0)
+	if (take_misc(w, o, t) < 0 || take_roles(w, o, t) < 0)
 		return -1;
 	return take_secret(o, opt, t);
 }
@@ -220,15 +227,15 @@ int api_json_token(const cJSON *obj, const struct api_json_opts *o,
 	return 0;
 }
 
-static cJSON *parse_body(const char *body, size_t len)
+static cJSON *parse_body(const char *w, const char *body, size_t len)
 {
 	const char *why = NULL;
 	cJSON *root = json_parse_strict(body, len, &why);
 
 	if (!root)
-		error("%s refused: %s", WHAT, why);
+		error("%s is unusable: %s", w, why);
 	else if (!cJSON_IsObject(root))
-		error("%s is not a JSON object", WHAT);
+		error("%s is not a JSON object", w);
 	else
 		return root;
 	cJSON_Delete(root);
@@ -238,7 +245,7 @@ static cJSON *parse_body(const char *body, size_t len)
 int api_json_parse_token(const char *body, size_t len,
 			 const struct api_json_opts *o, struct api_token *out)
 {
-	cJSON *root = parse_body(body, len);
+	cJSON *root = parse_body(what_of(o), body, len);
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -249,17 +256,18 @@ int api_json_parse_token(const char *body, size_t len,
 	return ret;
 }
 
-static int page_numbers(const cJSON *root, int64_t *total, int64_t *offset)
+static int page_numbers(const char *w, const cJSON *root, int64_t *total,
+			int64_t *offset)
 {
 	int64_t limit;
 	int res;
 
 	if ((res = json_get_int64(root, "totalCount", 0, INT32_MAX, total)))
-		return json_field_fail(WHAT, "totalCount", res);
+		return json_field_fail(w, "totalCount", res);
 	if ((res = json_get_int64(root, "offset", 0, INT32_MAX, offset)))
-		return json_field_fail(WHAT, "offset", res);
+		return json_field_fail(w, "offset", res);
 	if ((res = json_get_int64(root, "limit", 0, INT32_MAX, &limit)))
-		return json_field_fail(WHAT, "limit", res);
+		return json_field_fail(w, "limit", res);
 	return 0;
 }
 
@@ -267,10 +275,11 @@ static int page_tokens(const cJSON *arr, const struct api_json_opts *o,
 		       struct api_token_list *out, size_t *count)
 {
 	size_t n = (size_t)cJSON_GetArraySize(arr);
+	const char *w = what_of(o);
 	const cJSON *it;
 
 	if (n > API_LIST_MAX || out->n + n > API_LIST_MAX)
-		return error("%s: more than %d tokens", WHAT, API_LIST_MAX);
+		return error("%s: more than %d tokens", w, API_LIST_MAX);
 	out->v = xrealloc(out->v, (out->n + n + 1) * sizeof(*out->v));
 	cJSON_ArrayForEach(it, arr)
 	{
@@ -287,7 +296,7 @@ int api_json_parse_page(const char *body, size_t len,
 			struct api_token_list *out, int64_t *total,
 			int64_t *offset, size_t *count)
 {
-	cJSON *root = parse_body(body, len);
+	cJSON *root = parse_body(what_of(o), body, len);
 	const cJSON *arr;
 	int res, ret = -1;
 
@@ -295,10 +304,10 @@ int api_json_parse_page(const char *body, size_t len,
 	if (!root)
 		return -1;
 	if ((res = json_get_array(root, "tokens", &arr))) {
-		json_field_fail(WHAT, "tokens", res);
+		json_field_fail(what_of(o), "tokens", res);
 		goto out;
 	}
-	if (page_numbers(root, total, offset) < 0 ||
+	if (page_numbers(what_of(o), root, total, offset) < 0 ||
 	    page_tokens(arr, o, out, count) < 0)
 		goto out;
 	ret = 0;
@@ -307,8 +316,7 @@ out:
 	return ret;
 }
 
-void api_json_parse_error(const char *body, size_t len,
-			  struct api_error *err)
+void api_json_parse_error(const char *body, size_t len, struct api_error *err)
 {
 	const char *why;
 	char *s;
@@ -322,10 +330,10 @@ void api_json_parse_error(const char *body, size_t len,
 		goto out;
 	/* Control characters are escaped here rather than refused. */
 	if ((s = cJSON_GetStringValue(
-		     cJSON_GetObjectItemCaseSensitive(root, "message"))))
+		 cJSON_GetObjectItemCaseSensitive(root, "message"))))
 		log_sanitize(err->message, sizeof(err->message), s);
 	if ((s = cJSON_GetStringValue(
-		     cJSON_GetObjectItemCaseSensitive(root, "requestId"))))
+		 cJSON_GetObjectItemCaseSensitive(root, "requestId"))))
 		log_sanitize(err->request_id, sizeof(err->request_id), s);
 out:
 	cJSON_Delete(root);
@@ -362,9 +370,9 @@ static int create_check(const struct api_create *r, int agent)
 		return error("expiry must be 1 to 3650 days (0: never)");
 	if (agent)
 		return 0;
-	if (!r->scope || (strcmp(r->scope, "ORGANIZATION") &&
-			  strcmp(r->scope, "WORKSPACE") &&
-			  strcmp(r->scope, "DEPLOYMENT")))
+	if (!r->scope ||
+	    (strcmp(r->scope, "ORGANIZATION") &&
+	     strcmp(r->scope, "WORKSPACE") && strcmp(r->scope, "DEPLOYMENT")))
 		return error("scope must be ORGANIZATION, WORKSPACE or "
 			     "DEPLOYMENT");
 	if (!r->role || !r->role[0] || !text_ok(r->role, 128, 0))
@@ -385,8 +393,7 @@ static void add_str(cJSON *o, const char *key, const char *val)
 		die_oom();
 }
 
-char *api_json_create_body(const struct api_create *req, int agent,
-			   int beta)
+char *api_json_create_body(const struct api_create *req, int agent, int beta)
 {
 	cJSON *o;
 	char *s;

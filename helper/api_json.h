@@ -16,15 +16,16 @@
 
 /* How a body is read. */
 struct api_json_opts {
-	int beta;	 /* v1beta1: the scope field is named "type" */
-	int want_secret; /* create/rotate: "token" is required */
+	int beta;	  /* v1beta1: the scope field is named "type" */
+	int want_secret;  /* create/rotate: "token" is required */
+	const char *what; /* prefix of messages; NULL: "the API's answer" */
 };
 
 /*
  * Map one ApiToken object into out (cleared first; cleared again on
  * failure).  Required: id, name, description, shortToken, scope (or type),
  * kind, startAt, createdAt, updatedAt.  Returns 0, or -1 after one
- * message naming the field ("API response: field 'id' is missing").
+ * message naming the field ("<what>: field 'id' is missing").
  */
 int api_json_token(const cJSON *obj, const struct api_json_opts *o,
 		   struct api_token *out);
@@ -48,8 +49,7 @@ int api_json_parse_page(const char *body, size_t len,
  * truncated), if the body is such an object; otherwise leave them empty.
  * Never fails, never prints, never copies anything else of the body.
  */
-void api_json_parse_error(const char *body, size_t len,
-			  struct api_error *err);
+void api_json_parse_error(const char *body, size_t len, struct api_error *err);
 
 /*
  * Check req and encode a CreateApiTokenRequest (agent: a
@@ -57,8 +57,7 @@ void api_json_parse_error(const char *body, size_t len,
  * a message if req is invalid (name 1..256, description <= 500, a known
  * scope and kind, an entity for WORKSPACE/DEPLOYMENT, expiry 0..3650).
  */
-char *api_json_create_body(const struct api_create *req, int agent,
-			   int beta);
+char *api_json_create_body(const struct api_create *req, int agent, int beta);
 
 /* Is s a path/query-safe id: [A-Za-z0-9_-]{1,API_ID_MAX}? */
 int api_id_ok(const char *s);

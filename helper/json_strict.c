@@ -109,7 +109,8 @@ static int controls_ok(const char *s, int text)
 
 static int key_cmp(const void *a, const void *b)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	const cJSON *x = *(const cJSON *const *)a,
+		    *y = *(const cJSON *const *)b;
 
 	return strcmp(x->string, y->string);
 }
@@ -224,23 +225,21 @@ int json_get_string(const cJSON *obj, const char *key, unsigned flags,
 	return JSON_OK;
 }
 
-int json_number_int64(const cJSON *item, int64_t min, int64_t max,
-		      int64_t *out)
+int json_number_int64(const cJSON *item, int64_t min, int64_t max, int64_t *out)
 {
 	double d;
 
 	if (!cJSON_IsNumber(item))
 		return JSON_INVALID;
 	d = item->valuedouble;
-	if (!isfinite(d) || d != floor(d) || d < (double)min ||
-	    d > (double)max)
+	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
 		return JSON_INVALID;
 	*out = (int64_t)d;
 	return JSON_OK;
 }
 
-int json_get_int64(const cJSON *obj, const char *key, int64_t min,
-		   int64_t max, int64_t *out)
+int json_get_int64(const cJSON *obj, const char *key, int64_t min, int64_t max,
+		   int64_t *out)
 {
 	const cJSON *it = member(obj, key);
 
@@ -325,8 +324,8 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 static int month_days(int64_t y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31 };
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return days[m - 1] + (m == 2 && leap);
@@ -355,8 +354,8 @@ int json_time_parse(const char *s, int64_t *out)
 		return -1;
 	y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
 	h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || se < 0 || se > 59)
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || se < 0 || se > 59)
 		return -1;
 	if (d > month_days(y, mo))
 		return -1;

@@ -3,10 +3,10 @@
  * stored records) without cJSON's lenient corners (security.md 2.6).
  *
  * cJSON accepts things we must not: a "\u0000" escape silently truncates a
- * string (J-01), duplicate keys resolve to the first (J-02),
- * cJSON_GetObjectItem() is case-insensitive (J-03), 1e400 becomes inf and
- * valueint saturates (J-04/J-05), trailing bytes are ignored unless asked
- * (J-06), and neither invalid UTF-8 nor raw control characters are refused
+ * string (J-01), duplicate keys resolve to the first (J-02), its plain
+ * object getter is case-insensitive (J-03), 1e400 becomes inf and valueint
+ * saturates (J-04/J-05), trailing bytes are ignored unless asked (J-06),
+ * and neither invalid UTF-8 nor raw control characters are refused
  * (J-07).  json_parse_strict() refuses all of those for a whole document;
  * the typed getters then refuse wrong types, out-of-range numbers and
  * control characters field by field.
@@ -32,7 +32,7 @@ enum json_res {
 
 /* Flags for string getters. */
 #define JSON_NONEMPTY 0x1 /* "" is invalid */
-#define JSON_TEXT 0x2	  /* free text: TAB and LF allowed (no other C0/DEL) */
+#define JSON_TEXT     0x2 /* free text: TAB and LF allowed (no other C0/DEL) */
 
 /* "YYYY-MM-DDTHH:MM:SSZ" plus its NUL. */
 #define JSON_TIME_LEN 21
@@ -60,8 +60,8 @@ int json_string_ok(const cJSON *item, unsigned flags);
  * A number member that is finite, integral and within [min, max] (which
  * must lie within +-2^53, where doubles are exact).
  */
-int json_get_int64(const cJSON *obj, const char *key, int64_t min,
-		   int64_t max, int64_t *out);
+int json_get_int64(const cJSON *obj, const char *key, int64_t min, int64_t max,
+		   int64_t *out);
 /* The same check on an item itself. */
 int json_number_int64(const cJSON *item, int64_t min, int64_t max,
 		      int64_t *out);

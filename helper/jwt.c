@@ -86,10 +86,9 @@ static int take_permission(struct jwt_claims *c, const char *p)
 		const char *key;
 		size_t off;
 	} kinds[] = {
-		{ "organizationId:", offsetof(struct jwt_claims,
-					      organization_id) },
-		{ "workspaceId:", offsetof(struct jwt_claims, workspace_id) },
-		{ "deploymentId:", offsetof(struct jwt_claims, deployment_id) },
+	    {"organizationId:", offsetof(struct jwt_claims, organization_id)},
+	    {"workspaceId:", offsetof(struct jwt_claims, workspace_id)},
+	    {"deploymentId:", offsetof(struct jwt_claims, deployment_id)},
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -99,8 +98,9 @@ static int take_permission(struct jwt_claims *c, const char *p)
 		if (strncmp(p, kinds[i].key, kl))
 			continue;
 		if (!id_ok(p + kl, strlen(p + kl)))
-			return error("token claims: a malformed %.*s permission",
-				     (int)(kl - 1), kinds[i].key);
+			return error(
+			    "token claims: a malformed %.*s permission",
+			    (int)(kl - 1), kinds[i].key);
 		if (!dst[0])
 			set_id(dst, p + kl, strlen(p + kl));
 	}

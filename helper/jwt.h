@@ -21,8 +21,8 @@
 #define JWT_ID_MAX 129
 
 struct jwt_claims {
-	char token_id[JWT_ID_MAX];	  /* apiTokenId ("" if absent) */
-	char org_id[JWT_ID_MAX];	  /* org_id, else organizationId: permission */
+	char token_id[JWT_ID_MAX]; /* apiTokenId ("" if absent) */
+	char org_id[JWT_ID_MAX];   /* org_id, else organizationId: permission */
 	char organization_id[JWT_ID_MAX]; /* permissions organizationId:... */
 	char workspace_id[JWT_ID_MAX];	  /* permissions workspaceId:... */
 	char deployment_id[JWT_ID_MAX];	  /* permissions deploymentId:... */

@@ -97,8 +97,7 @@ static int printable_word(const char *s, size_t n, size_t max)
 	return 1;
 }
 
-static const char *const known_members[] = { "ServerURL", "Username",
-					      "Secret" };
+static const char *const known_members[] = {"ServerURL", "Username", "Secret"};
 
 /* Index into known_members, -1 for unknown, -2 for a case-folded twin. */
 static int member_index(const char *name)
@@ -124,22 +123,27 @@ static enum status check_members(const cJSON *root, const char *vals[3])
 		int idx;
 
 		if (++count > DOCKER_MEMBERS_MAX)
-			return fail(ST_USAGE, "malformed credentials JSON: "
-				    "more than %d members", DOCKER_MEMBERS_MAX);
+			return fail(ST_USAGE,
+				    "malformed credentials JSON: "
+				    "more than %d members",
+				    DOCKER_MEMBERS_MAX);
 		for (prev = root->child; prev != it; prev = prev->next)
 			if (!strcmp(prev->string, it->string))
-				return fail(ST_USAGE, "malformed credentials "
+				return fail(ST_USAGE,
+					    "malformed credentials "
 					    "JSON: a member is given twice");
 		idx = member_index(it->string);
 		if (idx == -2)
 			return fail(ST_USAGE, "malformed credentials JSON: "
-				    "member names are case-sensitive "
-				    "(ServerURL, Username, Secret)");
+					      "member names are case-sensitive "
+					      "(ServerURL, Username, Secret)");
 		if (idx < 0)
 			continue;
 		if (!cJSON_IsString(it) || !it->valuestring)
-			return fail(ST_USAGE, "malformed credentials JSON: %s "
-				    "is not a string", known_members[idx]);
+			return fail(ST_USAGE,
+				    "malformed credentials JSON: %s "
+				    "is not a string",
+				    known_members[idx]);
 		vals[idx] = it->valuestring;
 	}
 	return ST_OK;
@@ -150,14 +154,17 @@ static enum status check_values(const char *vals[3])
 	if (!vals[0] || !*vals[0])
 		return fail(ST_USAGE, "no credentials server URL");
 	if (!printable_word(vals[0], strlen(vals[0]), DOCKER_URL_MAX))
-		return fail(ST_USAGE, "the credentials server URL must be "
+		return fail(ST_USAGE,
+			    "the credentials server URL must be "
 			    "printable ASCII without spaces, at most %d bytes",
 			    DOCKER_URL_MAX);
 	if (!vals[1] || !*vals[1])
 		return fail(ST_USAGE, "no credentials username");
 	if (strlen(vals[1]) > DOCKER_USER_MAX)
-		return fail(ST_USAGE, "the credentials username is longer "
-			    "than %d bytes", DOCKER_USER_MAX);
+		return fail(ST_USAGE,
+			    "the credentials username is longer "
+			    "than %d bytes",
+			    DOCKER_USER_MAX);
 	if (!vals[2] || !*vals[2])
 		return fail(ST_USAGE, "no credentials secret");
 	return ST_OK;
@@ -177,7 +184,7 @@ enum status docker_parse_store(const char *buf, size_t len,
 			       struct docker_creds *out)
 {
 	struct docker_creds c = DOCKER_CREDS_INIT;
-	const char *vals[3] = { NULL, NULL, NULL };
+	const char *vals[3] = {NULL, NULL, NULL};
 	const char *end = NULL;
 	cJSON *root = NULL;
 	char *copy = NULL;
@@ -190,11 +197,12 @@ enum status docker_parse_store(const char *buf, size_t len,
 	if (memchr(buf, '\0', len) ||
 	    !raw_strings_clean((const unsigned char *)buf, len))
 		return fail(ST_USAGE, "malformed credentials JSON: a NUL or "
-			    "control character");
+				      "control character");
 	copy = secmem_strndup(buf, len);
 	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
 	if (!root || !cJSON_IsObject(root)) {
-		st = fail(ST_USAGE, "malformed credentials JSON: expected one "
+		st = fail(ST_USAGE,
+			  "malformed credentials JSON: expected one "
 			  "object {\"ServerURL\",\"Username\",\"Secret\"}");
 		goto out;
 	}
@@ -241,7 +249,7 @@ enum status docker_parse_server_url(const char *buf, size_t len, char **out)
 			    DOCKER_URL_MAX);
 	if (!printable_word(buf, len, DOCKER_URL_MAX))
 		return fail(ST_USAGE, "the server URL must be one line of "
-			    "printable ASCII without spaces");
+				      "printable ASCII without spaces");
 	*out = xstrndup(buf, len);
 	return ST_OK;
 }
@@ -313,13 +321,13 @@ enum status docker_url_host(const char *url, struct docker_host *out)
 	if (sep) {
 		if (sep - url != 5 || strncasecmp(url, "https", 5))
 			return fail(ST_USAGE, "registry URL: only https:// "
-				    "or a bare host is accepted");
+					      "or a bare host is accepted");
 		auth = sep + 3;
 	}
 	alen = strcspn(auth, "/?#");
 	if (memchr(auth, '@', alen) || (alen && auth[0] == '['))
 		return fail(ST_USAGE, "registry URL: expected a host name "
-			    "(no user@, no [address])");
+				      "(no user@, no [address])");
 	colon = memchr(auth, ':', alen);
 	hlen = colon ? (size_t)(colon - auth) : alen;
 	if (colon) {
@@ -332,8 +340,8 @@ enum status docker_url_host(const char *url, struct docker_host *out)
 	for (i = 0; i < hlen; i++) {
 		char c = auth[i];
 
-		out->name[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a')
-						      : c;
+		out->name[i] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 	}
 	out->name[hlen] = '\0';
 	out->port = port == 443 ? 0 : (unsigned)port;
@@ -362,8 +370,8 @@ int docker_emit_list(FILE *f, const char *const *servers, size_t n,
 		goto fail;
 	for (i = 0; i < n; i++)
 		if ((i && fputc(',', f) == EOF) ||
-		    out_json_string(f, servers[i]) < 0 || fputc(':', f) == EOF ||
-		    out_json_string(f, username) < 0)
+		    out_json_string(f, servers[i]) < 0 ||
+		    fputc(':', f) == EOF || out_json_string(f, username) < 0)
 			goto fail;
 	if (fputs("}\n", f) == EOF)
 		goto fail;

@@ -36,25 +36,28 @@
 
 #include "helper/status.h"
 
-#define DOCKER_INPUT_MAX (64 * 1024) /* store's JSON */
-#define DOCKER_URL_MAX 2048          /* a server URL, newline excluded */
-#define DOCKER_USER_MAX 256          /* store's Username */
-#define DOCKER_HOST_MAX 253          /* a DNS name */
-#define DOCKER_MEMBERS_MAX 16        /* members of store's object */
+#define DOCKER_INPUT_MAX       (64 * 1024) /* store's JSON */
+#define DOCKER_URL_MAX	       2048	   /* a server URL, newline excluded */
+#define DOCKER_USER_MAX	       256	   /* store's Username */
+#define DOCKER_HOST_MAX	       253	   /* a DNS name */
+#define DOCKER_MEMBERS_MAX     16	   /* members of store's object */
 #define DOCKER_READ_TIMEOUT_MS 30000
-#define DOCKER_USERNAME "cli" /* what `astro deploy` logs in with */
-#define DOCKER_NOT_FOUND "credentials not found in native keychain"
+#define DOCKER_USERNAME	       "cli" /* what `astro deploy` logs in with */
+#define DOCKER_NOT_FOUND       "credentials not found in native keychain"
 
 struct docker_creds {
 	char *server_url; /* ordinary memory */
-	char *username;   /* ordinary memory */
-	char *secret;     /* secret memory */
+	char *username;	  /* ordinary memory */
+	char *secret;	  /* secret memory */
 };
-#define DOCKER_CREDS_INIT { NULL, NULL, NULL }
+#define DOCKER_CREDS_INIT                                                      \
+	{                                                                      \
+		NULL, NULL, NULL                                               \
+	}
 
 struct docker_host {
 	char name[DOCKER_HOST_MAX + 1]; /* lower case */
-	unsigned port;                  /* 0: none given, or 443 */
+	unsigned port;			/* 0: none given, or 443 */
 };
 
 /*

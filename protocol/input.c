@@ -21,7 +21,7 @@ static long long now_ms(void)
 /* Wait until fd is readable or the deadline passes; 0, or -1 on timeout. */
 static int wait_readable(int fd, long long deadline)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	for (;;) {
 		long long left = deadline - now_ms();
@@ -55,11 +55,14 @@ enum status input_read(int fd, struct secbuf *b, size_t max, int timeout_ms,
 			break;
 		}
 		if (wait_readable(fd, deadline) < 0) {
-			st = fail(ST_USAGE, "no complete %s on stdin within "
-				  "%.1f s", what, timeout_ms / 1000.0);
+			st = fail(ST_USAGE,
+				  "no complete %s on stdin within "
+				  "%.1f s",
+				  what, timeout_ms / 1000.0);
 			break;
 		}
-		r = read(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
+		r = read(fd, chunk,
+			 want < sizeof(chunk) ? want : sizeof(chunk));
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r < 0) {

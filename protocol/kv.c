@@ -77,34 +77,50 @@ static enum status parse_line(struct kv *kv, char *line, size_t n,
 	size_t i;
 
 	if (n > KV_LINE_MAX)
-		return fail(ST_USAGE, "malformed request: line %zu is longer "
-			    "than %d bytes", lineno, KV_LINE_MAX);
+		return fail(ST_USAGE,
+			    "malformed request: line %zu is longer "
+			    "than %d bytes",
+			    lineno, KV_LINE_MAX);
 	if (memchr(line, '\0', n))
-		return fail(ST_USAGE, "malformed request: line %zu contains "
-			    "a NUL byte", lineno);
+		return fail(ST_USAGE,
+			    "malformed request: line %zu contains "
+			    "a NUL byte",
+			    lineno);
 	if (memchr(line, '\r', n))
-		return fail(ST_USAGE, "malformed request: line %zu contains "
+		return fail(ST_USAGE,
+			    "malformed request: line %zu contains "
 			    "a carriage return (CR is refused, CRLF line ends "
-			    "included)", lineno);
+			    "included)",
+			    lineno);
 	eq = memchr(line, '=', n);
 	if (!eq)
-		return fail(ST_USAGE, "malformed request: line %zu is not "
-			    "key=value", lineno);
+		return fail(ST_USAGE,
+			    "malformed request: line %zu is not "
+			    "key=value",
+			    lineno);
 	if (eq == line)
-		return fail(ST_USAGE, "malformed request: line %zu has an "
-			    "empty key", lineno);
+		return fail(ST_USAGE,
+			    "malformed request: line %zu has an "
+			    "empty key",
+			    lineno);
 	if (!key_span_ok(line, (size_t)(eq - line)))
-		return fail(ST_USAGE, "malformed request: line %zu has a key "
-			    "outside [a-z_]+", lineno);
+		return fail(ST_USAGE,
+			    "malformed request: line %zu has a key "
+			    "outside [a-z_]+",
+			    lineno);
 	*eq = '\0';
 	line[n] = '\0';
 	for (i = 0; i < kv->n; i++)
 		if (!strcmp(kv->v[i].key, line))
-			return fail(ST_USAGE, "malformed request: key '%s' "
-				    "given twice", line);
+			return fail(ST_USAGE,
+				    "malformed request: key '%s' "
+				    "given twice",
+				    line);
 	if (kv->n == KV_PAIRS_MAX)
-		return fail(ST_USAGE, "malformed request: more than %d "
-			    "attributes", KV_PAIRS_MAX);
+		return fail(ST_USAGE,
+			    "malformed request: more than %d "
+			    "attributes",
+			    KV_PAIRS_MAX);
 	kv->v[kv->n].key = line;
 	kv->v[kv->n].value = eq + 1;
 	kv->n++;
@@ -179,13 +195,16 @@ static int value_ok(const char *key, const char *value, size_t len)
 			     "outside [a-z_]+");
 	if (memchr(value, '\0', len))
 		return error("refusing to write '%s': its value contains a "
-			     "NUL byte", key);
+			     "NUL byte",
+			     key);
 	if (memchr(value, '\n', len) || memchr(value, '\r', len))
 		return error("refusing to write '%s': its value contains a "
-			     "line break", key);
+			     "line break",
+			     key);
 	if (strlen(key) + 1 + len > KV_LINE_MAX)
 		return error("refusing to write '%s': line longer than %d "
-			     "bytes", key, KV_LINE_MAX);
+			     "bytes",
+			     key, KV_LINE_MAX);
 	return 0;
 }
 

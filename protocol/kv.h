@@ -27,10 +27,14 @@
 
 #include "helper/status.h"
 
-#define KV_LINE_MAX 65536          /* bytes in one line, its LF excluded */
-#define KV_INPUT_MAX (1024 * 1024) /* bytes in one request, blank line excluded */
-#define KV_PAIRS_MAX 256           /* attributes in one request */
-#define KV_READ_TIMEOUT_MS 30000   /* whole request, for stdin that never ends */
+/* Bytes in one line, its LF excluded. */
+#define KV_LINE_MAX 65536
+/* Bytes in one request, the blank line excluded. */
+#define KV_INPUT_MAX (1024 * 1024)
+/* Attributes in one request. */
+#define KV_PAIRS_MAX 256
+/* Milliseconds for a whole request, for a stdin that never ends. */
+#define KV_READ_TIMEOUT_MS 30000
 
 struct kv_pair {
 	const char *key;   /* [a-z_]+, points into kv.mem */
@@ -43,7 +47,10 @@ struct kv {
 	struct kv_pair *v;
 	size_t n;
 };
-#define KV_INIT { NULL, 0, NULL, 0 }
+#define KV_INIT                                                                \
+	{                                                                      \
+		NULL, 0, NULL, 0                                               \
+	}
 
 /*
  * Parse the request at the start of buf[0..len): up to the first blank

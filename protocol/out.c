@@ -32,10 +32,10 @@ static int out_cookie_close(void *cookie)
 FILE *out_open(struct out *o)
 {
 	cookie_io_functions_t io = {
-		.read = NULL,
-		.write = out_cookie_write,
-		.seek = NULL,
-		.close = out_cookie_close,
+	    .read = NULL,
+	    .write = out_cookie_write,
+	    .seek = NULL,
+	    .close = out_cookie_close,
 	};
 
 	o->overflow = 0;
@@ -80,7 +80,8 @@ enum status out_commit(struct out *o, int fd)
 	enum status st = ST_OK;
 
 	if (out_close(o) < 0) {
-		st = fail(ST_USAGE, "output larger than %d bytes; nothing printed",
+		st = fail(ST_USAGE,
+			  "output larger than %d bytes; nothing printed",
 			  OUT_MAX);
 		goto out;
 	}
@@ -100,6 +101,17 @@ void out_discard(struct out *o)
 	secbuf_clear(&o->buf);
 }
 
+/* The two-character JSON escape of c, or NULL. */
+static const char *short_escape(unsigned char c)
+{
+	static const char from[] = "\"\\\b\f\n\r\t";
+	static const char *const to[] = {"\\\"", "\\\\", "\\b", "\\f",
+					 "\\n",	 "\\r",	 "\\t"};
+	const char *p = c ? strchr(from, c) : NULL;
+
+	return p ? to[p - from] : NULL;
+}
+
 int out_json_string(FILE *f, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -109,24 +121,14 @@ int out_json_string(FILE *f, const char *s)
 		return -1;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		const char *e = NULL;
+		const char *e = short_escape(c);
 
-		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				esc[6] = '\0';
-				e = esc;
-			}
+		if (!e && (c < 0x20 || c == 0x7f)) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			esc[6] = '\0';
+			e = esc;
 		}
 		if (e ? fputs(e, f) == EOF : fputc(c, f) == EOF)
 			return -1;

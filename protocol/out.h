@@ -27,7 +27,10 @@ struct out {
 	FILE *f;
 	int overflow;
 };
-#define OUT_INIT { SECBUF_INIT(OUT_MAX), NULL, 0 }
+#define OUT_INIT                                                               \
+	{                                                                      \
+		SECBUF_INIT(OUT_MAX), NULL, 0                                  \
+	}
 
 /* Open o->f, an unbuffered stream that appends to o's secret buffer. */
 FILE *out_open(struct out *o);

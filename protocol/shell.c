@@ -16,14 +16,14 @@ static const struct {
 	const char *name;
 	enum shell sh;
 } shell_names[] = {
-	{ "sh", SHELL_SH },
-	{ "bash", SHELL_BASH },
-	{ "zsh", SHELL_ZSH },
-	{ "fish", SHELL_FISH },
-	{ "powershell", SHELL_POWERSHELL },
-	{ "pwsh", SHELL_POWERSHELL },
-	{ "json", SHELL_JSON },
-	{ "dotenv", SHELL_DOTENV },
+    {"sh", SHELL_SH},
+    {"bash", SHELL_BASH},
+    {"zsh", SHELL_ZSH},
+    {"fish", SHELL_FISH},
+    {"powershell", SHELL_POWERSHELL},
+    {"pwsh", SHELL_POWERSHELL},
+    {"json", SHELL_JSON},
+    {"dotenv", SHELL_DOTENV},
 };
 #define N_SHELL_NAMES (sizeof(shell_names) / sizeof(shell_names[0]))
 
@@ -42,8 +42,10 @@ static int lookup(const char *name, enum shell *out)
 enum status shell_from_name(const char *name, enum shell *out)
 {
 	if (lookup(name, out) < 0)
-		return fail(ST_USAGE, "unknown shell '%s' (sh, bash, zsh, "
-			    "fish, powershell, json, dotenv)", name);
+		return fail(ST_USAGE,
+			    "unknown shell '%s' (sh, bash, zsh, "
+			    "fish, powershell, json, dotenv)",
+			    name);
 	return ST_OK;
 }
 
@@ -86,7 +88,8 @@ static int time_char(unsigned char c)
 
 int shell_value_ok(const char *v, enum shell_kind kind)
 {
-	size_t max = kind == SHELL_VALUE_TIME ? SHELL_TIME_MAX : SHELL_VALUE_MAX;
+	size_t max =
+	    kind == SHELL_VALUE_TIME ? SHELL_TIME_MAX : SHELL_VALUE_MAX;
 	size_t n, i;
 
 	if (!v)
@@ -136,8 +139,7 @@ static int quote_posix(FILE *f, const char *v)
 	if (fputc('\'', f) == EOF)
 		return -1;
 	for (; *v; v++)
-		if (*v == '\'' ? fputs("'\\''", f) == EOF
-			       : fputc(*v, f) == EOF)
+		if (*v == '\'' ? fputs("'\\''", f) == EOF : fputc(*v, f) == EOF)
 			return -1;
 	return fputc('\'', f) == EOF ? -1 : 0;
 }
@@ -213,23 +215,27 @@ static enum status check_vars(const struct shell_var *vars, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (!shell_name_ok(vars[i].name))
-			return fail(ST_USAGE, "refusing to print a variable "
+			return fail(ST_USAGE,
+				    "refusing to print a variable "
 				    "whose name is not [A-Z_][A-Z0-9_]*");
 		if (!vars[i].value || !*vars[i].value)
-			return fail(ST_USAGE, "refusing to print %s: empty "
-				    "value", vars[i].name);
+			return fail(ST_USAGE,
+				    "refusing to print %s: empty "
+				    "value",
+				    vars[i].name);
 		if (!shell_value_ok(vars[i].value, vars[i].kind))
-			return fail(ST_USAGE, "refusing to print %s: its value "
+			return fail(ST_USAGE,
+				    "refusing to print %s: its value "
 				    "is longer than allowed or has a character "
-				    "outside %s", vars[i].name,
-				    kind_alphabet(vars[i].kind));
+				    "outside %s",
+				    vars[i].name, kind_alphabet(vars[i].kind));
 	}
 	return ST_OK;
 }
 
 /* The text before and after the quoted value of one statement. */
-static void statement_parts(enum shell sh, const char **pre,
-			    const char **mid, const char **end)
+static void statement_parts(enum shell sh, const char **pre, const char **mid,
+			    const char **end)
 {
 	switch (sh) {
 	case SHELL_FISH:
@@ -266,8 +272,8 @@ static int emit_json(FILE *f, const struct shell_var *vars,
 	return fputs("}\n", f) == EOF ? -1 : 0;
 }
 
-static int emit_statements(FILE *f, enum shell sh,
-			   const struct shell_var *vars, size_t n)
+static int emit_statements(FILE *f, enum shell sh, const struct shell_var *vars,
+			   size_t n)
 {
 	const char *pre, *mid, *end;
 	size_t i;
@@ -315,8 +321,8 @@ static int emit_unset_statements(FILE *f, enum shell sh,
 	return 0;
 }
 
-enum status shell_emit_unset(FILE *out, enum shell sh,
-			     const char *const *names, size_t n)
+enum status shell_emit_unset(FILE *out, enum shell sh, const char *const *names,
+			     size_t n)
 {
 	size_t i;
 	int r;
@@ -325,7 +331,8 @@ enum status shell_emit_unset(FILE *out, enum shell sh,
 		return fail(ST_USAGE, "dotenv has no way to unset a variable");
 	for (i = 0; i < n; i++)
 		if (!shell_name_ok(names[i]))
-			return fail(ST_USAGE, "refusing to unset a variable "
+			return fail(ST_USAGE,
+				    "refusing to unset a variable "
 				    "whose name is not [A-Z_][A-Z0-9_]*");
 	r = sh == SHELL_JSON ? emit_json(out, NULL, names, n)
 			     : emit_unset_statements(out, sh, names, n);
@@ -360,9 +367,9 @@ enum status shell_print_unset(int fd, enum shell sh, const char *const *names,
 	return out_commit(&o, fd);
 }
 
-#define HINT_HEAD                                                           \
-	"# astro-cred env prints commands that set ASTRO_API_TOKEN (and\n"  \
-	"# ASTRO_API_TOKEN_EXPIRES_AT); it does not show the token on a\n" \
+#define HINT_HEAD                                                              \
+	"# astro-cred env prints commands that set ASTRO_API_TOKEN (and\n"     \
+	"# ASTRO_API_TOKEN_EXPIRES_AT); it does not show the token on a\n"     \
 	"# terminal.  "
 #define HINT_TAIL "# Add --force to print it here anyway.\n"
 
@@ -370,22 +377,24 @@ const char *shell_tty_hint(enum shell sh)
 {
 	switch (sh) {
 	case SHELL_FISH:
-		return HINT_HEAD "To set them in this shell, run:\n"
-			"#   astro-cred env --shell fish | source\n" HINT_TAIL;
+		return HINT_HEAD
+		    "To set them in this shell, run:\n"
+		    "#   astro-cred env --shell fish | source\n" HINT_TAIL;
 	case SHELL_POWERSHELL:
 		return HINT_HEAD "To set them in this shell, run:\n"
-			"#   astro-cred env --shell powershell | "
-			"Invoke-Expression\n" HINT_TAIL;
+				 "#   astro-cred env --shell powershell | "
+				 "Invoke-Expression\n" HINT_TAIL;
 	case SHELL_JSON:
 		return HINT_HEAD "Pipe the JSON to the program that reads "
-			"it:\n#   astro-cred env --shell json | PROGRAM\n"
-			HINT_TAIL;
+				 "it:\n#   astro-cred env --shell json | "
+				 "PROGRAM\n" HINT_TAIL;
 	case SHELL_DOTENV:
-		return HINT_HEAD "Hand the lines to the program that reads "
-			"them, e.g.\n#   docker run --env-file <(astro-cred env "
-			"--shell dotenv) IMAGE\n" HINT_TAIL;
+		return HINT_HEAD
+		    "Hand the lines to the program that reads "
+		    "them, e.g.\n#   docker run --env-file <(astro-cred env "
+		    "--shell dotenv) IMAGE\n" HINT_TAIL;
 	default:
 		return HINT_HEAD "To set them in this shell, run:\n"
-			"#   eval \"$(astro-cred env)\"\n" HINT_TAIL;
+				 "#   eval \"$(astro-cred env)\"\n" HINT_TAIL;
 	}
 }

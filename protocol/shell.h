@@ -37,7 +37,7 @@
 #include "helper/status.h"
 
 #define SHELL_VALUE_MAX 16384 /* bytes of one value */
-#define SHELL_NAME_MAX 64     /* bytes of one variable name */
+#define SHELL_NAME_MAX	64    /* bytes of one variable name */
 
 enum shell {
 	SHELL_SH,
@@ -83,8 +83,8 @@ int shell_name_ok(const char *name);
 enum status shell_emit(FILE *out, enum shell sh, const struct shell_var *vars,
 		       size_t n);
 /* The statements that unset names[0..n); dotenv is refused (ST_USAGE). */
-enum status shell_emit_unset(FILE *out, enum shell sh,
-			     const char *const *names, size_t n);
+enum status shell_emit_unset(FILE *out, enum shell sh, const char *const *names,
+			     size_t n);
 /*
  * shell_emit / shell_emit_unset into secret memory, then one write to fd
  * (out.h): on any error fd receives nothing.  What `env` calls.

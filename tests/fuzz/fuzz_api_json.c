@@ -57,8 +57,7 @@ static void check_token(const struct api_token *t, int ok,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct api_json_opts opts[] = {
-		{ 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 }
-	};
+	    {0, 0, NULL}, {0, 1, NULL}, {1, 0, NULL}, {1, 1, NULL}};
 	struct api_token_list l = API_TOKEN_LIST_INIT;
 	struct api_error e;
 	int64_t total, offset;

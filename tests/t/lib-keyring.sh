@@ -3,7 +3,8 @@
 # tests/run starts one gnome-keyring for the whole suite, and prove runs
 # scripts in parallel: a script that lists every item, or locks the
 # collection, would see or break the others.  Source this BEFORE lib.sh:
-# it re-runs the script inside a private session bus.  Then, after lib.sh:
+# it re-runs the script inside a private session bus (session-bus.conf:
+# no D-Bus activation, so no Secret Service appears unless we start one).  Then, after lib.sh:
 #
 #   keyring_start      a fresh gnome-keyring, login collection unlocked
 #   keyring_lock       lock the login collection (org.freedesktop.Secret.Service.Lock)
@@ -17,7 +18,9 @@
 if [ -z "${ASTRO_CRED_PRIVATE_BUS:-}" ]; then
 	ASTRO_CRED_PRIVATE_BUS=1
 	export ASTRO_CRED_PRIVATE_BUS
-	exec dbus-run-session -- "$0" "$@"
+	exec dbus-run-session \
+		--config-file="$(cd "$(dirname "$0")" && pwd)/session-bus.conf" \
+		-- "$0" "$@"
 fi
 
 KEYRING_PASSWORD=test-password

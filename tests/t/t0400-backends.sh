@@ -73,6 +73,8 @@ battery_two() {
 	check_run "$b: erase leaves the other profile" 0 '{"token":"x"}'
 	run_bt "$b" erase p2
 	check_run "$b: erase the second" 0 ''
+	run_bt "$b" cycle p3 <"$TRASH/r3"
+	check_run "$b: store, get, list, erase, get in one process" 0 ''
 }
 
 battery_bytes() {

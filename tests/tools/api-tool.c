@@ -179,20 +179,20 @@ static enum status c_get(struct call *c)
 
 static enum status c_rotate(struct call *c)
 {
-	return api_token_rotate(c->ctx, c->bearer, c->o->pos[0],
-				c->o->pos[1], &c->t, &c->err);
+	return api_token_rotate(c->ctx, c->bearer, c->o->pos[0], c->o->pos[1],
+				&c->t, &c->err);
 }
 
 static enum status c_create(struct call *c)
 {
-	return api_token_create(c->ctx, c->bearer, c->o->pos[0],
-				&c->o->create, &c->t, &c->err);
+	return api_token_create(c->ctx, c->bearer, c->o->pos[0], &c->o->create,
+				&c->t, &c->err);
 }
 
 static enum status c_delete(struct call *c)
 {
-	return api_token_delete(c->ctx, c->bearer, c->o->pos[0],
-				c->o->pos[1], &c->err);
+	return api_token_delete(c->ctx, c->bearer, c->o->pos[0], c->o->pos[1],
+				&c->err);
 }
 
 static enum status c_list(struct call *c)
@@ -209,14 +209,14 @@ static enum status c_agent_get(struct call *c)
 
 static enum status c_agent_create(struct call *c)
 {
-	return api_agent_create(c->ctx, c->bearer, c->o->pos[0],
-				c->o->pos[1], &c->o->create, &c->t, &c->err);
+	return api_agent_create(c->ctx, c->bearer, c->o->pos[0], c->o->pos[1],
+				&c->o->create, &c->t, &c->err);
 }
 
 static enum status c_agent_delete(struct call *c)
 {
-	return api_agent_delete(c->ctx, c->bearer, c->o->pos[0],
-				c->o->pos[1], c->o->pos[2], &c->err);
+	return api_agent_delete(c->ctx, c->bearer, c->o->pos[0], c->o->pos[1],
+				c->o->pos[2], &c->err);
 }
 
 static enum status c_agent_list(struct call *c)
@@ -233,15 +233,15 @@ static const struct command {
 	enum out_kind out;
 	enum status (*fn)(struct call *c);
 } commands[] = {
-	{ "get", 2, OUT_TOKEN, c_get },
-	{ "rotate", 2, OUT_TOKEN, c_rotate },
-	{ "create", 1, OUT_TOKEN, c_create },
-	{ "delete", 2, OUT_DELETE, c_delete },
-	{ "list", 1, OUT_LIST, c_list },
-	{ "agent-get", 3, OUT_TOKEN, c_agent_get },
-	{ "agent-create", 2, OUT_TOKEN, c_agent_create },
-	{ "agent-delete", 3, OUT_DELETE, c_agent_delete },
-	{ "agent-list", 2, OUT_LIST, c_agent_list },
+    {"get", 2, OUT_TOKEN, c_get},
+    {"rotate", 2, OUT_TOKEN, c_rotate},
+    {"create", 1, OUT_TOKEN, c_create},
+    {"delete", 2, OUT_DELETE, c_delete},
+    {"list", 1, OUT_LIST, c_list},
+    {"agent-get", 3, OUT_TOKEN, c_agent_get},
+    {"agent-create", 2, OUT_TOKEN, c_agent_create},
+    {"agent-delete", 3, OUT_DELETE, c_agent_delete},
+    {"agent-list", 2, OUT_LIST, c_agent_list},
 };
 
 static enum status run(const char *cmd, const struct opts *o,

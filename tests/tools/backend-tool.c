@@ -4,12 +4,16 @@
  *
  *   backend-tool BACKEND get|store|erase PROFILE
  *   backend-tool BACKEND list|available|which
+ *   backend-tool BACKEND cycle PROFILE
  *
  * BACKEND is a name for backend_find(), or "-" for backend_select() (what
  * ASTRO_CRED_BACKEND chooses).  store reads the record from stdin, get
  * writes it to stdout, list prints the names sorted, one a line;
  * available exits 0 when the backend says it can be used, else 1; which
- * prints the backend's name.  The exit status is the backend's status.
+ * prints the backend's name; cycle does, in one process, what the token
+ * lifecycle does (store stdin, get it back, compare, list, erase, get
+ * again: not found) and exits 0 when all of that held.  The exit status is
+ * the backend's status.
  *
  * Linked like the executable (core objects only, --export-dynamic; see
  * the Makefile), so the keyring comes from keyring.so as it does there.
@@ -27,7 +31,7 @@
 
 static int usage(void)
 {
-	fputs("usage: backend-tool BACKEND|- get|store|erase PROFILE\n"
+	fputs("usage: backend-tool BACKEND|- get|store|erase|cycle PROFILE\n"
 	      "       backend-tool BACKEND|- list|available|which\n",
 	      stderr);
 	return ST_USAGE;
@@ -87,6 +91,43 @@ static enum status do_list(const struct backend *b)
 	return st;
 }
 
+/* Several operations in one process, as a renewal does. */
+static enum status do_cycle(const struct backend *b, const char *profile)
+{
+	struct secbuf in = SECBUF_INIT(RECORD_MAX),
+		      got = SECBUF_INIT(RECORD_MAX);
+	struct strlist names = STRLIST_INIT;
+	enum status st;
+
+	if ((st = read_record(&in)) ||
+	    (st = b->store(profile, in.data, in.len)))
+		goto out;
+	if ((st = b->get(profile, &got)))
+		goto out;
+	if (got.len != in.len || memcmp(got.data, in.data, in.len)) {
+		st = fail(ST_STORE, "cycle: get returned other bytes");
+		goto out;
+	}
+	if ((st = b->list(&names)))
+		goto out;
+	if (strlist_find(&names, profile) < 0) {
+		st = fail(ST_STORE, "cycle: list lacks the profile");
+		goto out;
+	}
+	if ((st = b->erase(profile)))
+		goto out;
+	st = b->get(profile, &got);
+	if (st != ST_NOTFOUND)
+		st = fail(ST_STORE, "cycle: get after erase gave %d", st);
+	else
+		st = ST_OK;
+out:
+	strlist_clear(&names);
+	secbuf_clear(&in);
+	secbuf_clear(&got);
+	return st;
+}
+
 static enum status run(const struct backend *b, const char *verb,
 		       const char *profile)
 {
@@ -104,6 +145,8 @@ static enum status run(const struct backend *b, const char *verb,
 		return do_store(b, profile);
 	if (!strcmp(verb, "erase"))
 		return b->erase(profile);
+	if (!strcmp(verb, "cycle"))
+		return do_cycle(b, profile);
 	return usage();
 }
 

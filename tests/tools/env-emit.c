@@ -26,10 +26,10 @@
 #include "protocol/shell.h"
 
 #define FIXED_TOKEN "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmaXhlZCJ9.c2ln"
-#define FIXED_TIME "2026-11-29T04:37:12Z"
+#define FIXED_TIME  "2026-11-29T04:37:12Z"
 
-static const char *const names[] = { "ASTRO_API_TOKEN",
-				     "ASTRO_API_TOKEN_EXPIRES_AT" };
+static const char *const names[] = {"ASTRO_API_TOKEN",
+				    "ASTRO_API_TOKEN_EXPIRES_AT"};
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -56,8 +56,8 @@ static char *slurp(const char *path, size_t *len)
 static enum status emit(int fd, enum shell sh, int time_kind, const char *v)
 {
 	struct shell_var vars[2] = {
-		{ names[0], time_kind ? FIXED_TOKEN : v, SHELL_VALUE_TOKEN },
-		{ names[1], time_kind ? v : FIXED_TIME, SHELL_VALUE_TIME },
+	    {names[0], time_kind ? FIXED_TOKEN : v, SHELL_VALUE_TOKEN},
+	    {names[1], time_kind ? v : FIXED_TIME, SHELL_VALUE_TIME},
 	};
 
 	return shell_print(fd, sh, vars, 2);
@@ -135,8 +135,10 @@ int main(int argc, char **argv)
 		return (int)shell_print_unset(STDOUT_FILENO, sh, names, 2);
 	v = slurp(argv[i + 1], &len);
 	if (strlen(v) != len) {
-		fputs("astro-cred: refusing to print ASTRO_API_TOKEN: its value "
-		      "contains a NUL byte\n", stderr);
+		fputs(
+		    "astro-cred: refusing to print ASTRO_API_TOKEN: its value "
+		    "contains a NUL byte\n",
+		    stderr);
 		st = ST_USAGE;
 	} else {
 		st = emit(STDOUT_FILENO, sh, time_kind, v);

@@ -15,17 +15,17 @@
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 
-#define T_BASE                                                            \
-	"\"id\":\"clm8q7f6q000008lcgyougpsk\",\"name\":\"ci\","           \
-	"\"description\":\"line1\\nline2\",\"shortToken\":\"abc\","       \
-	"\"kind\":\"STANDARD\",\"startAt\":\"2022-11-22T04:37:12Z\","     \
-	"\"createdAt\":\"2022-11-22T04:37:12Z\","                         \
+#define T_BASE                                                                 \
+	"\"id\":\"clm8q7f6q000008lcgyougpsk\",\"name\":\"ci\","                \
+	"\"description\":\"line1\\nline2\",\"shortToken\":\"abc\","            \
+	"\"kind\":\"STANDARD\",\"startAt\":\"2022-11-22T04:37:12Z\","          \
+	"\"createdAt\":\"2022-11-22T04:37:12Z\","                              \
 	"\"updatedAt\":\"2022-11-23T04:37:12.5Z\""
-#define T_V1 T_BASE ",\"scope\":\"DEPLOYMENT\""
+#define T_V1   T_BASE ",\"scope\":\"DEPLOYMENT\""
 #define SECRET "eyJhbGciOiJSUzI1NiJ9.eyJ9.c2ln-_"
 
-static const struct api_json_opts v1 = { 0, 0 }, v1s = { 0, 1 },
-				  beta = { 1, 0 }, betas = { 1, 1 };
+static const struct api_json_opts v1 = {0, 0, NULL}, v1s = {0, 1, NULL},
+				  beta = {1, 0, NULL}, betas = {1, 1, NULL};
 
 static int parse_quiet(const char *body, const struct api_json_opts *o,
 		       struct api_token *t, const char **err)
@@ -43,16 +43,16 @@ static void test_full_token(void)
 	struct api_token t;
 	const char *err;
 	const char *body =
-		"{" T_V1 ",\"endAt\":\"2100-01-01T00:00:00Z\","
-		"\"expiryPeriodInDays\":30,\"lastUsedAt\":\"2023-01-01T00:00:00Z\","
-		"\"lastRotatedAt\":\"2023-01-02T00:00:00Z\","
-		"\"createdBy\":{\"id\":\"user1\",\"subjectType\":\"USER\"},"
-		"\"updatedBy\":{\"id\":\"user2\"},"
-		"\"roles\":[{\"entityId\":\"dep1\",\"entityType\":\"DEPLOYMENT\","
-		"\"role\":\"DEPLOYMENT_ADMIN\"},{\"entityId\":\"dag1\","
-		"\"entityType\":\"DAG\",\"role\":\"DAG_VIEWER\","
-		"\"deploymentId\":\"dep1\"}],"
-		"\"token\":\"" SECRET "\",\"unknownField\":{\"x\":[1]}}";
+	    "{" T_V1 ",\"endAt\":\"2100-01-01T00:00:00Z\","
+	    "\"expiryPeriodInDays\":30,\"lastUsedAt\":\"2023-01-01T00:00:00Z\","
+	    "\"lastRotatedAt\":\"2023-01-02T00:00:00Z\","
+	    "\"createdBy\":{\"id\":\"user1\",\"subjectType\":\"USER\"},"
+	    "\"updatedBy\":{\"id\":\"user2\"},"
+	    "\"roles\":[{\"entityId\":\"dep1\",\"entityType\":\"DEPLOYMENT\","
+	    "\"role\":\"DEPLOYMENT_ADMIN\"},{\"entityId\":\"dag1\","
+	    "\"entityType\":\"DAG\",\"role\":\"DAG_VIEWER\","
+	    "\"deploymentId\":\"dep1\"}],"
+	    "\"token\":\"" SECRET "\",\"unknownField\":{\"x\":[1]}}";
 
 	ok(parse_quiet(body, &v1s, &t, &err) == 0, "full token parses");
 	is_str(err, "", "quietly");
@@ -82,11 +82,12 @@ static void test_full_token(void)
 	ok(parse_quiet("{" T_V1 "}", &v1, &t, &err) == 0,
 	   "minimal token parses");
 	ok(t.end_at == 0 && t.token == NULL && t.nroles == 0 &&
-		   t.created_by == NULL,
+	       t.created_by == NULL,
 	   "optional fields absent: zero/NULL");
 	api_token_clear(&t);
 	ok(parse_quiet("{" T_V1 ",\"endAt\":null,\"roles\":null}", &v1, &t,
-		       &err) == 0 && t.end_at == 0,
+		       &err) == 0 &&
+	       t.end_at == 0,
 	   "null optional fields are absent");
 	api_token_clear(&t);
 }
@@ -170,9 +171,9 @@ static void test_j_cases(void)
 
 static void test_required(void)
 {
-	static const char *keys[] = { "id",	  "name",      "description",
-				      "shortToken", "kind",	 "startAt",
-				      "createdAt", "updatedAt", "scope" };
+	static const char *keys[] = {"id",	   "name",	"description",
+				     "shortToken", "kind",	"startAt",
+				     "createdAt",  "updatedAt", "scope"};
 	char body[1024], want[64];
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -223,12 +224,12 @@ static void test_beta(void)
 	const char *err;
 
 	ok(parse_quiet("{" T_BASE ",\"type\":\"WORKSPACE\",\"token\":\"" SECRET
-		       "\"}", &betas, &t, &err) == 0,
+		       "\"}",
+		       &betas, &t, &err) == 0,
 	   "v1beta1: type parses");
 	is_str(t.scope, "WORKSPACE", "v1beta1: type maps to scope");
 	api_token_clear(&t);
-	refused("{" T_V1 "}", &beta, "'type' is missing",
-		"v1beta1 needs type");
+	refused("{" T_V1 "}", &beta, "'type' is missing", "v1beta1 needs type");
 	refused("{" T_BASE ",\"type\":\"WORKSPACE\"}", &v1, "'scope'",
 		"v1 needs scope");
 }
@@ -239,8 +240,8 @@ static void test_page(void)
 	int64_t total = -1, offset = -1;
 	size_t count = 99;
 	const char *page =
-		"{\"tokens\":[{" T_V1 "},{" T_BASE ",\"scope\":\"WORKSPACE\","
-		"\"id\":\"x2\"}],\"limit\":2,\"offset\":4,\"totalCount\":7}";
+	    "{\"tokens\":[{" T_V1 "},{" T_BASE ",\"scope\":\"WORKSPACE\","
+	    "\"id\":\"x2\"}],\"limit\":2,\"offset\":4,\"totalCount\":7}";
 	const char *err;
 	int r;
 
@@ -260,7 +261,8 @@ static void test_page(void)
 	ok(l.n == 2 && count == 2 && total == 7 && offset == 4,
 	   "page numbers and tokens");
 	ok(api_json_parse_page(page, strlen(page), &v1, &l, &total, &offset,
-			       &count) == 0 && l.n == 4,
+			       &count) == 0 &&
+	       l.n == 4,
 	   "second page appends");
 	api_token_list_clear(&l);
 	ok(l.v == NULL && l.n == 0, "list clear");
@@ -349,12 +351,12 @@ static void test_no_secret_echo(void)
 	const char *err;
 	char body[1024];
 	const char *shapes[] = {
-		"{" T_V1 ",\"token\":\"@\"} trailing",
-		"{" T_V1 ",\"token\":\"@\",\"token\":\"@\"}",
-		"{" T_BASE ",\"token\":\"@\"}",
-		"{" T_V1 ",\"token\":\"@\",\"startAt\":1}",
-		"{\"token\":\"@\"",
-		"{" T_V1 ",\"token\":\"@\\u0000\"}",
+	    "{" T_V1 ",\"token\":\"@\"} trailing",
+	    "{" T_V1 ",\"token\":\"@\",\"token\":\"@\"}",
+	    "{" T_BASE ",\"token\":\"@\"}",
+	    "{" T_V1 ",\"token\":\"@\",\"startAt\":1}",
+	    "{\"token\":\"@\"",
+	    "{" T_V1 ",\"token\":\"@\\u0000\"}",
 	};
 	int leaks = 0;
 
@@ -388,8 +390,8 @@ static void create_is(const struct api_create *r, int agent, int b,
 
 static void test_create_body(void)
 {
-	struct api_create r = { "ci", NULL, "WORKSPACE", "WORKSPACE_MEMBER",
-				"ws1", NULL, 30 };
+	struct api_create r = {"ci",  NULL, "WORKSPACE", "WORKSPACE_MEMBER",
+			       "ws1", NULL, 30};
 	char longname[300];
 
 	create_is(&r, 0, 0,
@@ -456,7 +458,7 @@ static void test_ids(void)
 	ok(!api_id_ok(""), "empty refused");
 	ok(!api_id_ok(NULL), "NULL refused");
 	ok(!api_id_ok("a/b") && !api_id_ok("a?b") && !api_id_ok("a#b") &&
-		   !api_id_ok("..") && !api_id_ok("a%2f") && !api_id_ok("a b"),
+	       !api_id_ok("..") && !api_id_ok("a%2f") && !api_id_ok("a b"),
 	   "path and query characters refused");
 	memset(big, 'a', sizeof(big) - 1);
 	big[API_ID_MAX] = '\0';

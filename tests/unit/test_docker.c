@@ -63,36 +63,41 @@ static void test_store_ok(void)
 
 	accept_str("members in any order, whitespace around",
 		   " \t\n{ \"Secret\" : \"s\" ,\"Username\":\"u\",\n"
-		   "\"ServerURL\":\"h\" }\r\n \n", "s");
+		   "\"ServerURL\":\"h\" }\r\n \n",
+		   "s");
 	accept_str("unknown members ignored, whatever their type",
 		   "{\"ServerURL\":\"h\",\"Username\":\"u\",\"Secret\":\"s\","
-		   "\"Extra\":{\"a\":[1,2,null]},\"N\":1e400}", "s");
+		   "\"Extra\":{\"a\":[1,2,null]},\"N\":1e400}",
+		   "s");
 	accept_str("an escaped backslash before u0000 is just text",
 		   "{\"ServerURL\":\"h\",\"Username\":\"u\","
-		   "\"Secret\":\"a\\\\u0000b\"}", "a\\u0000b");
+		   "\"Secret\":\"a\\\\u0000b\"}",
+		   "a\\u0000b");
 	accept_str("unicode escapes of printable characters",
 		   "{\"ServerURL\":\"h\",\"Username\":\"u\","
-		   "\"Secret\":\"\\u0041\\u00e9\"}", "A\xc3\xa9");
+		   "\"Secret\":\"\\u0041\\u00e9\"}",
+		   "A\xc3\xa9");
 }
 
 #define J(members) "{" members "}"
-#define URL_USER "\"ServerURL\":\"h\",\"Username\":\"u\","
+#define URL_USER   "\"ServerURL\":\"h\",\"Username\":\"u\","
 
 static void test_store_hostile(void)
 {
-	static const char raw_nul[] =
-		J(URL_USER "\"Secret\":\"SECRET\0x\"");
+	static const char raw_nul[] = J(URL_USER "\"Secret\":\"SECRET\0x\"");
 
 	refuse_str("J-01: \\u0000 in the secret",
 		   J(URL_USER "\"Secret\":\"SECRET\\u0000evil\""), "control");
 	refuse_str("J-01: \\u001b in the server URL",
 		   J("\"ServerURL\":\"h\\u001b[2J\",\"Username\":\"u\","
-		     "\"Secret\":\"SECRET\""), "control");
+		     "\"Secret\":\"SECRET\""),
+		   "control");
 	refuse_str("\\n escape in the secret",
 		   J(URL_USER "\"Secret\":\"SECRET\\nx\""), "control");
 	refuse_str("\\u007f in the username",
 		   J("\"ServerURL\":\"h\",\"Username\":\"u\\u007F\","
-		     "\"Secret\":\"SECRET\""), "control");
+		     "\"Secret\":\"SECRET\""),
+		   "control");
 	refuse_str("raw tab inside a string",
 		   J(URL_USER "\"Secret\":\"SECRET\tx\""), "control");
 	refuse("raw NUL byte", raw_nul, sizeof(raw_nul) - 1, "NUL");
@@ -119,11 +124,12 @@ static void test_store_hostile(void)
 		   "not a string");
 	refuse_str("J-09: Secret an object", J(URL_USER "\"Secret\":{}"),
 		   "not a string");
-	refuse_str("J-09: Secret an array", J(URL_USER "\"Secret\":[\"SECRET\"]"),
-		   "not a string");
-	refuse_str("J-09: ServerURL true",
-		   J("\"ServerURL\":true,\"Username\":\"u\",\"Secret\":\"SECRET\""),
-		   "not a string");
+	refuse_str("J-09: Secret an array",
+		   J(URL_USER "\"Secret\":[\"SECRET\"]"), "not a string");
+	refuse_str(
+	    "J-09: ServerURL true",
+	    J("\"ServerURL\":true,\"Username\":\"u\",\"Secret\":\"SECRET\""),
+	    "not a string");
 	refuse_str("root is an array", "[\"SECRET\"]", "one object");
 	refuse_str("root is a string", "\"SECRET\"", "one object");
 	refuse_str("empty input", "", "one object");
@@ -131,19 +137,22 @@ static void test_store_hostile(void)
 	refuse_str("truncated object", "{\"Secret\":\"SECRET\"", "one object");
 	refuse_str("no ServerURL", "{\"Username\":\"u\",\"Secret\":\"SECRET\"}",
 		   "no credentials server URL");
-	refuse_str("empty ServerURL",
-		   J("\"ServerURL\":\"\",\"Username\":\"u\",\"Secret\":\"SECRET\""),
-		   "no credentials server URL");
-	refuse_str("empty Username",
-		   J("\"ServerURL\":\"h\",\"Username\":\"\",\"Secret\":\"SECRET\""),
-		   "no credentials username");
+	refuse_str(
+	    "empty ServerURL",
+	    J("\"ServerURL\":\"\",\"Username\":\"u\",\"Secret\":\"SECRET\""),
+	    "no credentials server URL");
+	refuse_str(
+	    "empty Username",
+	    J("\"ServerURL\":\"h\",\"Username\":\"\",\"Secret\":\"SECRET\""),
+	    "no credentials username");
 	refuse_str("no Secret", J("\"ServerURL\":\"h\",\"Username\":\"u\""),
 		   "no credentials secret");
 	refuse_str("empty Secret", J(URL_USER "\"Secret\":\"\""),
 		   "no credentials secret");
 	refuse_str("space in ServerURL",
 		   J("\"ServerURL\":\"a b\",\"Username\":\"u\","
-		     "\"Secret\":\"SECRET\""), "printable");
+		     "\"Secret\":\"SECRET\""),
+		   "printable");
 }
 
 static void test_store_caps(void)
@@ -276,7 +285,8 @@ static void test_url_host(void)
 	char big[400];
 
 	host_ok("images.astronomer.cloud", "images.astronomer.cloud", 0);
-	host_ok("https://images.astronomer.cloud", "images.astronomer.cloud", 0);
+	host_ok("https://images.astronomer.cloud", "images.astronomer.cloud",
+		0);
 	host_ok("https://images.astronomer.cloud/", "images.astronomer.cloud",
 		0);
 	host_ok("HTTPS://Images.Astronomer.Cloud:443/v2/x?y#z",
@@ -351,11 +361,11 @@ static int call_list(FILE *f, void *p)
 
 static void test_emit(void)
 {
-	struct get_args g = { "images.astronomer.cloud", DOCKER_USERNAME,
-			      "eyJ.x.y" };
-	static const char *const two[] = { "images.astronomer.cloud",
-					   "https://x.io/" };
-	struct list_args l0 = { two, 0 }, l2 = { two, 2 };
+	struct get_args g = {"images.astronomer.cloud", DOCKER_USERNAME,
+			     "eyJ.x.y"};
+	static const char *const two[] = {"images.astronomer.cloud",
+					  "https://x.io/"};
+	struct list_args l0 = {two, 0}, l2 = {two, 2};
 	const cJSON *s;
 	cJSON *o;
 	char *out;
@@ -363,16 +373,18 @@ static void test_emit(void)
 
 	out = emitted(call_get, &g, &r);
 	ok(r == 0, "get answer written");
-	is_str(out, "{\"ServerURL\":\"images.astronomer.cloud\","
-		    "\"Username\":\"cli\",\"Secret\":\"eyJ.x.y\"}\n",
+	is_str(out,
+	       "{\"ServerURL\":\"images.astronomer.cloud\","
+	       "\"Username\":\"cli\",\"Secret\":\"eyJ.x.y\"}\n",
 	       "get answer, exactly");
 	free(out);
 
 	g.url = "https://h/\"}";
 	g.secret = "a\"b\\c\n\x01\x7f\xc3\xa9";
 	out = emitted(call_get, &g, &r);
-	is_str(out, "{\"ServerURL\":\"https://h/\\\"}\",\"Username\":\"cli\","
-		    "\"Secret\":\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xa9\"}\n",
+	is_str(out,
+	       "{\"ServerURL\":\"https://h/\\\"}\",\"Username\":\"cli\","
+	       "\"Secret\":\"a\\\"b\\\\c\\n\\u0001\\u007f\xc3\xa9\"}\n",
 	       "get answer escapes quotes, backslashes and controls");
 	o = cJSON_ParseWithLengthOpts(out, strlen(out) + 1, NULL, 1);
 	s = cJSON_GetObjectItemCaseSensitive(o, "Secret");
@@ -385,8 +397,10 @@ static void test_emit(void)
 	is_str(out, "{}\n", "empty list");
 	free(out);
 	out = emitted(call_list, &l2, &r);
-	is_str(out, "{\"images.astronomer.cloud\":\"cli\","
-		    "\"https://x.io/\":\"cli\"}\n", "list of two");
+	is_str(out,
+	       "{\"images.astronomer.cloud\":\"cli\","
+	       "\"https://x.io/\":\"cli\"}\n",
+	       "list of two");
 	free(out);
 	is_str(DOCKER_NOT_FOUND, "credentials not found in native keychain",
 	       "Docker's not-found text");

@@ -112,12 +112,14 @@ static void test_getters(void)
 	is_int(json_get_int64(j, "n", 0, 11, &v), JSON_INVALID, "above max");
 	is_int(json_get_int64(j, "neg", 0, 11, &v), JSON_INVALID, "below min");
 	is_int(json_get_int64(j, "f", 0, 11, &v), JSON_INVALID, "fraction");
-	is_int(json_get_int64(j, "big", -(INT64_C(1) << 53), INT64_C(1) << 53, &v),
-	       JSON_INVALID, "1e400 refused (J-04)");
+	is_int(
+	    json_get_int64(j, "big", -(INT64_C(1) << 53), INT64_C(1) << 53, &v),
+	    JSON_INVALID, "1e400 refused (J-04)");
 	is_int(json_get_int64(j, "y2100", 0, JSON_TIME_MAX, &v), JSON_OK,
 	       "year 2100 fits (J-05)");
 	is_int(v, 4102444800LL, "no 2038 saturation");
-	is_int(json_get_int64(j, "s", 0, 1, &v), JSON_INVALID, "string not int");
+	is_int(json_get_int64(j, "s", 0, 1, &v), JSON_INVALID,
+	       "string not int");
 	is_int(json_get_bool(j, "b", &b), JSON_OK, "bool ok");
 	is_int(b, 1, "bool value");
 	is_int(json_get_bool(j, "n", &b), JSON_INVALID, "number not bool");
@@ -133,8 +135,8 @@ static void time_ok(const char *s, int64_t want)
 {
 	int64_t t = -1;
 
-	ok(json_time_parse(s, &t) == 0 && t == want, "time %s = %lld (got %lld)",
-	   s, (long long)want, (long long)t);
+	ok(json_time_parse(s, &t) == 0 && t == want,
+	   "time %s = %lld (got %lld)", s, (long long)want, (long long)t);
 }
 
 static void time_bad(const char *s)
@@ -147,8 +149,14 @@ static void time_bad(const char *s)
 static void test_times(void)
 {
 	char buf[JSON_TIME_LEN];
-	int64_t samples[] = { 0, 1, 951782400, 1669091832, 4102444800LL,
-			      JSON_TIME_MIN, JSON_TIME_MAX, -1 };
+	int64_t samples[] = {0,
+			     1,
+			     951782400,
+			     1669091832,
+			     4102444800LL,
+			     JSON_TIME_MIN,
+			     JSON_TIME_MAX,
+			     -1};
 
 	time_ok("1970-01-01T00:00:00Z", 0);
 	time_ok("2022-11-22T04:37:12Z", 1669091832);
@@ -182,8 +190,7 @@ static void test_times(void)
 		int64_t back = -7;
 
 		ok(json_time_format(samples[i], buf, sizeof(buf)) == 0 &&
-			   json_time_parse(buf, &back) == 0 &&
-			   back == samples[i],
+		       json_time_parse(buf, &back) == 0 && back == samples[i],
 		   "format/parse round trip %lld (%s)", (long long)samples[i],
 		   buf);
 	}

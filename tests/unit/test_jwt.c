@@ -45,14 +45,14 @@ static void test_good(void)
 {
 	struct jwt_claims c;
 	const char *err;
-	const char *tok = make(
-		HDR, "{\"apiTokenId\":\"clm8q7f6q000008lcgyougpsk\","
-		     "\"org_id\":\"orgA\",\"iat\":1700000000,"
-		     "\"exp\":4102444800,\"permissions\":["
-		     "\"organizationId:orgA\",\"workspaceId:wsB\","
-		     "\"deploymentId:depC\",\"deploymentId:depD\","
-		     "\"somethingElse:x y z\",\"noColon\"],"
-		     "\"extra\":{\"nested\":[1,2,3]}}");
+	const char *tok =
+	    make(HDR, "{\"apiTokenId\":\"clm8q7f6q000008lcgyougpsk\","
+		      "\"org_id\":\"orgA\",\"iat\":1700000000,"
+		      "\"exp\":4102444800,\"permissions\":["
+		      "\"organizationId:orgA\",\"workspaceId:wsB\","
+		      "\"deploymentId:depC\",\"deploymentId:depD\","
+		      "\"somethingElse:x y z\",\"noColon\"],"
+		      "\"extra\":{\"nested\":[1,2,3]}}");
 
 	is_int(claims_quiet(tok, &c, &err), ST_OK, "valid token parses");
 	is_str(err, "", "and prints nothing");
@@ -85,7 +85,7 @@ static void bad(const char *tok, const char *name)
 	enum status st = claims_quiet(tok, &c, &err);
 
 	ok(st == ST_USAGE && strstr(err, "astro-cred: ") &&
-		   !strchr(strchr(err, '\n') + 1, '\n'),
+	       !strchr(strchr(err, '\n') + 1, '\n'),
 	   "malformed -> ST_USAGE, one message: %s", name);
 	ok(c.token_id[0] == '\0' && c.exp == 0, "nothing filled: %s", name);
 }
@@ -148,13 +148,13 @@ static void test_bad_shapes(void)
 static void test_no_token_in_messages(void)
 {
 	static const char *cases[] = {
-		"CANARYzz9",
-		"CANARYzz9.CANARYzz9",
-		"CANARYzz9.CANARYzz9.CANARYzz9.CANARYzz9",
-		"CANARYzz9.CANARYzz9.CANARYzz9",
-		"x.CANARYzz9.CANARYzz9",
-		"CANARYzz9.e30.CANARYzz9",
-		"CANARYzz9 .e30.x",
+	    "CANARYzz9",
+	    "CANARYzz9.CANARYzz9",
+	    "CANARYzz9.CANARYzz9.CANARYzz9.CANARYzz9",
+	    "CANARYzz9.CANARYzz9.CANARYzz9",
+	    "x.CANARYzz9.CANARYzz9",
+	    "CANARYzz9.e30.CANARYzz9",
+	    "CANARYzz9 .e30.x",
 	};
 	struct jwt_claims c;
 	const char *err;

@@ -111,8 +111,8 @@ static void test_refusals(void)
 		   "[a-z_]+");
 	refuse_str("duplicate key (P-08)", "org=A\norg=SECRET\n\n",
 		   "'org' given twice");
-	refuse_str("unknown keys obey the rules too (P-09)",
-		   "foo=SECRET\r\n\n", "carriage");
+	refuse_str("unknown keys obey the rules too (P-09)", "foo=SECRET\r\n\n",
+		   "carriage");
 	refuse_str("line number reported", "a=1\nb=2\nSECRET\n", "line 3");
 }
 
@@ -168,9 +168,9 @@ static void test_caps(void)
 
 	/* P-06: 100 000 short lines, each valid, under the byte cap. */
 	for (i = 0; i < 100000; i++)
-		o += (size_t)snprintf(s + o, 16, "%c%c%c=1\n",
-				      'a' + (int)(i / 676 % 26),
-				      'a' + (int)(i / 26 % 26), 'a' + (int)(i % 26));
+		o += (size_t)snprintf(
+		    s + o, 16, "%c%c%c=1\n", 'a' + (int)(i / 676 % 26),
+		    'a' + (int)(i / 26 % 26), 'a' + (int)(i % 26));
 	refuse("P-06: 100 000 short lines", s, o, "attributes");
 	memset(s, 'x', big);
 	memcpy(s, "k=", 2);

@@ -20,11 +20,11 @@
 #define EXP "2026-11-29T04:37:12Z"
 
 static const struct shell_var both[] = {
-	{ "ASTRO_API_TOKEN", TOK, SHELL_VALUE_TOKEN },
-	{ "ASTRO_API_TOKEN_EXPIRES_AT", EXP, SHELL_VALUE_TIME },
+    {"ASTRO_API_TOKEN", TOK, SHELL_VALUE_TOKEN},
+    {"ASTRO_API_TOKEN_EXPIRES_AT", EXP, SHELL_VALUE_TIME},
 };
-static const char *const names[] = { "ASTRO_API_TOKEN",
-				     "ASTRO_API_TOKEN_EXPIRES_AT" };
+static const char *const names[] = {"ASTRO_API_TOKEN",
+				    "ASTRO_API_TOKEN_EXPIRES_AT"};
 
 static void test_names(void)
 {
@@ -32,11 +32,14 @@ static void test_names(void)
 		const char *name;
 		enum shell sh;
 	} t[] = {
-		{ "sh", SHELL_SH },	    { "bash", SHELL_BASH },
-		{ "zsh", SHELL_ZSH },	    { "fish", SHELL_FISH },
-		{ "powershell", SHELL_POWERSHELL },
-		{ "pwsh", SHELL_POWERSHELL }, { "json", SHELL_JSON },
-		{ "dotenv", SHELL_DOTENV },
+	    {"sh", SHELL_SH},
+	    {"bash", SHELL_BASH},
+	    {"zsh", SHELL_ZSH},
+	    {"fish", SHELL_FISH},
+	    {"powershell", SHELL_POWERSHELL},
+	    {"pwsh", SHELL_POWERSHELL},
+	    {"json", SHELL_JSON},
+	    {"dotenv", SHELL_DOTENV},
 	};
 	enum shell sh;
 	char err[512];
@@ -92,8 +95,8 @@ static void test_alphabet(void)
 			  c == '-';
 		int tim = (c >= '0' && c <= '9') || c == 'T' || c == 'Z' ||
 			  c == ':' || c == '-';
-		char s[4] = { 'a', (char)c, '1', '\0' };
-		char t[4] = { '1', (char)c, 'Z', '\0' };
+		char s[4] = {'a', (char)c, '1', '\0'};
+		char t[4] = {'1', (char)c, 'Z', '\0'};
 
 		if (shell_value_ok(s, SHELL_VALUE_TOKEN) != tok)
 			good_tok = 0;
@@ -122,8 +125,8 @@ static void test_alphabet(void)
 	ok(shell_name_ok("ASTRO_API_TOKEN") && shell_name_ok("_X1"),
 	   "variable names");
 	ok(!shell_name_ok("1X") && !shell_name_ok("a") && !shell_name_ok("") &&
-		   !shell_name_ok("A-B") && !shell_name_ok("A B") &&
-		   !shell_name_ok(NULL),
+	       !shell_name_ok("A-B") && !shell_name_ok("A B") &&
+	       !shell_name_ok(NULL),
 	   "bad variable names refused");
 }
 
@@ -135,7 +138,8 @@ static char *emit(enum shell sh, const struct shell_var *vars,
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	*st = vars ? shell_emit(f, sh, vars, n) : shell_emit_unset(f, sh, unset, n);
+	*st = vars ? shell_emit(f, sh, vars, n)
+		   : shell_emit_unset(f, sh, unset, n);
 	fclose(f);
 	return buf;
 }
@@ -160,9 +164,9 @@ static void test_emit(void)
 	emits(SHELL_ZSH, posix);
 	emits(SHELL_FISH, "set -gx ASTRO_API_TOKEN '" TOK "';\n"
 			  "set -gx ASTRO_API_TOKEN_EXPIRES_AT '" EXP "';\n");
-	emits(SHELL_POWERSHELL, "$Env:ASTRO_API_TOKEN = '" TOK "';\n"
-				"$Env:ASTRO_API_TOKEN_EXPIRES_AT = '" EXP
-				"';\n");
+	emits(SHELL_POWERSHELL,
+	      "$Env:ASTRO_API_TOKEN = '" TOK "';\n"
+	      "$Env:ASTRO_API_TOKEN_EXPIRES_AT = '" EXP "';\n");
 	emits(SHELL_JSON, "{\"ASTRO_API_TOKEN\":\"" TOK "\","
 			  "\"ASTRO_API_TOKEN_EXPIRES_AT\":\"" EXP "\"}\n");
 	emits(SHELL_DOTENV, "ASTRO_API_TOKEN=" TOK "\n"
@@ -183,7 +187,7 @@ static void test_unset(void)
 {
 	const char *posix = "unset ASTRO_API_TOKEN;\n"
 			    "unset ASTRO_API_TOKEN_EXPIRES_AT;\n";
-	static const char *const bad[] = { "ASTRO_API_TOKEN", "X;rm" };
+	static const char *const bad[] = {"ASTRO_API_TOKEN", "X;rm"};
 	enum status st;
 	char *got, err[512];
 
@@ -215,8 +219,8 @@ static void test_unset(void)
 /* vars[1] carries a hostile value: every shell refuses, writes nothing. */
 static void refuses(const char *name, const char *value, enum shell_kind k)
 {
-	struct shell_var v[2] = { both[0], { "ASTRO_API_TOKEN_EXPIRES_AT",
-					     value, k } };
+	struct shell_var v[2] = {both[0],
+				 {"ASTRO_API_TOKEN_EXPIRES_AT", value, k}};
 	int all = 1, sh;
 
 	for (sh = SHELL_SH; sh <= SHELL_DOTENV; sh++) {
@@ -237,7 +241,7 @@ static void refuses(const char *name, const char *value, enum shell_kind k)
 
 static void test_refusals(void)
 {
-	struct shell_var badname[1] = { { "A;B", "x", SHELL_VALUE_TOKEN } };
+	struct shell_var badname[1] = {{"A;B", "x", SHELL_VALUE_TOKEN}};
 	enum status st;
 	char *got, err[512];
 
@@ -301,13 +305,17 @@ static void test_quote(void)
 	quotes(SHELL_FISH, "a'b\\c", "'a\\'b\\\\c'");
 	quotes(SHELL_FISH, "$x(y)*", "'$x(y)*'");
 	quotes(SHELL_POWERSHELL, "a'b", "'a''b'");
-	quotes(SHELL_POWERSHELL, "a\xe2\x80\x98" "b\xe2\x80\x99",
-	       "'a\xe2\x80\x98\xe2\x80\x98" "b\xe2\x80\x99\xe2\x80\x99'");
+	quotes(SHELL_POWERSHELL,
+	       "a\xe2\x80\x98"
+	       "b\xe2\x80\x99",
+	       "'a\xe2\x80\x98\xe2\x80\x98"
+	       "b\xe2\x80\x99\xe2\x80\x99'");
 	quotes(SHELL_POWERSHELL, "$(x)", "'$(x)'");
 	quotes(SHELL_JSON, "a\"b\\\n", "\"a\\\"b\\\\\\n\"");
 	quotes(SHELL_DOTENV, "a.b-c_d:9", "a.b-c_d:9");
 	got = quoted(SHELL_DOTENV, "a b", &r);
-	ok(r < 0 && !*got, "dotenv cannot hold a space: refused, nothing written");
+	ok(r < 0 && !*got,
+	   "dotenv cannot hold a space: refused, nothing written");
 	free(got);
 	got = quoted(SHELL_DOTENV, "'x'", &r);
 	ok(r < 0 && !*got, "dotenv refuses quotes");
@@ -316,9 +324,8 @@ static void test_quote(void)
 
 static void test_print(void)
 {
-	struct shell_var bad[2] = { both[0],
-				    { "ASTRO_API_TOKEN_EXPIRES_AT", "a b",
-				      SHELL_VALUE_TIME } };
+	struct shell_var bad[2] = {
+	    both[0], {"ASTRO_API_TOKEN_EXPIRES_AT", "a b", SHELL_VALUE_TIME}};
 	char got[512], err[512];
 	int p[2];
 	ssize_t n;
@@ -329,8 +336,9 @@ static void test_print(void)
 	is_int(shell_print(p[1], SHELL_SH, both, 2), ST_OK, "shell_print");
 	n = read(p[0], got, sizeof(got) - 1);
 	got[n > 0 ? n : 0] = '\0';
-	is_str(got, "export ASTRO_API_TOKEN='" TOK "';\n"
-		    "export ASTRO_API_TOKEN_EXPIRES_AT='" EXP "';\n",
+	is_str(got,
+	       "export ASTRO_API_TOKEN='" TOK "';\n"
+	       "export ASTRO_API_TOKEN_EXPIRES_AT='" EXP "';\n",
 	       "shell_print wrote the statements");
 	capture_begin();
 	is_int(shell_print(p[1], SHELL_SH, bad, 2), ST_USAGE,
