@@ -73,6 +73,14 @@ run_cred() {
 	err=$(cat "$TRASH/err")
 }
 
+# run_cred_in INPUT ARGS... : run_cred with INPUT (printf %b) on stdin.
+# (A pipeline into run_cred would run it in a subshell and lose $rc.)
+run_cred_in() {
+	printf '%b' "$1" >"$TRASH/in"
+	shift
+	run_cred "$@" <"$TRASH/in"
+}
+
 # check_run NAME WANT_RC WANT_OUT [ERR_REGEX]
 check_run() {
 	msgs=

@@ -56,7 +56,7 @@ static enum status ctx_with(const char *url, const char *ms,
 		unsetenv("ASTRO_CRED_API_TIMEOUT_MS");
 	capture_begin();
 	st = api_ctx_new(ctx);
-	*err = capture_end();
+	*err = capture_text();
 	return st;
 }
 
@@ -165,7 +165,7 @@ static void test_no_network_on_bad_args(void)
 	       "agent list takes no filters");
 	is_int(api_token_get(ctx, "a.b.c", "org", "x", &t, &e), ST_TRANSIENT,
 	       "control: a valid call reaches the (closed) port");
-	err = capture_end();
+	err = capture_text();
 	ok(e.http_status == 0 && !e.maybe_committed,
 	   "connection refused: no status, nothing committed");
 	ok(!strstr(err, "a.b.c"), "the bearer never appears in messages");

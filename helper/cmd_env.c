@@ -1,0 +1,114 @@
+/*
+ * env: print statements that set ASTRO_API_TOKEN (and its expiry) for
+ * eval "$(astro-cred env)".  The shell emitter checks every value against
+ * a strict alphabet before quoting it, and the output is assembled in
+ * secret memory and written in one go: on any error stdout is empty.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/cmd.h"
+#include "helper/config.h"
+#include "helper/lifecycle.h"
+#include "helper/log.h"
+#include "protocol/shell.h"
+
+enum { OPT_SHELL = 256, OPT_UNSET, OPT_FORCE, OPT_MIN_TTL };
+
+static const char *const env_names[] = { "ASTRO_API_TOKEN",
+					 "ASTRO_API_TOKEN_EXPIRES_AT" };
+
+struct env_args {
+	const char *profile, *shell, *min_ttl;
+	int unset, force;
+};
+
+static enum status parse_env(int argc, char **argv, struct env_args *a)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "shell", required_argument, NULL, OPT_SHELL },
+		{ "unset", no_argument, NULL, OPT_UNSET },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->profile = optarg; break;
+		case 'v': log_set_verbose(1); break;
+		case OPT_SHELL: a->shell = optarg; break;
+		case OPT_UNSET: a->unset = 1; break;
+		case OPT_FORCE: a->force = 1; break;
+		case OPT_MIN_TTL: a->min_ttl = optarg; break;
+		default:
+			return fail(ST_USAGE, "see 'astro-cred env --help'");
+		}
+	}
+	if (optind != argc)
+		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
+	return ST_OK;
+}
+
+static enum status print_token(const struct env_args *a, enum shell sh)
+{
+	struct life L = LIFE_INIT;
+	struct shell_var vars[2];
+	struct record r;
+	const char *profile = resolve_profile(a->profile);
+	int64_t min_ttl = 0;
+	char exp[32];
+	enum status st;
+
+	if (!profile)
+		return ST_USAGE;
+	if (a->min_ttl && parse_duration(a->min_ttl, &min_ttl) < 0)
+		return fail(ST_USAGE, "--min-ttl must be a duration");
+	record_init(&r);
+	if ((st = life_open(&L)) != ST_OK ||
+	    (st = life_get(&L, profile, min_ttl, 0, &r)) != ST_OK)
+		goto out;
+	vars[0] = (struct shell_var){ env_names[0], r.token,
+				      SHELL_VALUE_TOKEN };
+	format_time(r.expires_at, exp, sizeof(exp));
+	vars[1] = (struct shell_var){ env_names[1], exp, SHELL_VALUE_TIME };
+	st = shell_print(STDOUT_FILENO, sh, vars, r.expires_at ? 2 : 1);
+out:
+	if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
+	record_clear(&r);
+	life_close(&L);
+	return st;
+}
+
+int cmd_env(int argc, char **argv)
+{
+	struct env_args a;
+	enum shell sh;
+	enum status st;
+
+	memset(&a, 0, sizeof(a));
+	if ((st = parse_env(argc, argv, &a)) != ST_OK)
+		return st;
+	if (a.shell)
+		st = shell_from_name(a.shell, &sh);
+	else
+		sh = shell_from_env();
+	if (st != ST_OK)
+		return st;
+	if (a.unset)
+		return shell_print_unset(STDOUT_FILENO, sh, env_names, 2);
+	if (isatty(STDOUT_FILENO) && !a.force) {
+		const char *hint = shell_tty_hint(sh);
+
+		return write(STDOUT_FILENO, hint, strlen(hint)) < 0
+			       ? ST_TRANSIENT
+			       : ST_OK;
+	}
+	return print_token(&a, sh);
+}

@@ -1,0 +1,158 @@
+/* get, rotate and check: serve a token, renewing it first if needed. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper/cmd.h"
+#include "helper/cmd_common.h"
+#include "helper/config.h"
+#include "helper/lifecycle.h"
+#include "helper/log.h"
+
+enum { OPT_MIN_TTL = 256, OPT_FORMAT, OPT_FORCE };
+
+static const struct option get_opts[] = {
+	{ "profile", required_argument, NULL, 'p' },
+	{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct get_args {
+	const char *profile, *min_ttl, *format;
+	int force;
+};
+
+static enum status parse_get(int argc, char **argv, const char *verb,
+			     struct get_args *a)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, "p:v", get_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->profile = optarg; break;
+		case 'v': log_set_verbose(1); break;
+		case OPT_MIN_TTL: a->min_ttl = optarg; break;
+		case OPT_FORMAT: a->format = optarg; break;
+		case OPT_FORCE: a->force = 1; break;
+		default:
+			return fail(ST_USAGE, "see 'astro-cred %s --help'",
+				    verb);
+		}
+	}
+	if (optind != argc)
+		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
+	return ST_OK;
+}
+
+static const char tty_hint[] =
+	"# astro-cred: not printing a token to a terminal.\n"
+	"# Pipe it, or use: eval \"$(astro-cred env)\"  "
+	"(--force prints it anyway)\n";
+
+int cmd_get(int argc, char **argv)
+{
+	struct kv kv = KV_INIT;
+	struct life L = LIFE_INIT;
+	struct record r;
+	struct get_args a;
+	enum out_format fmt = FMT_KV;
+	const char *profile = NULL;
+	int64_t min_ttl;
+	enum status st;
+
+	record_init(&r);
+	if ((st = parse_get(argc, argv, "get", &a)) != ST_OK ||
+	    (a.format && (st = cmd_format(a.format, 7, &fmt)) != ST_OK) ||
+	    (st = cmd_read_request(&kv)) != ST_OK)
+		goto out;
+	st = ST_USAGE;
+	if (!(profile = cmd_profile(a.profile, &kv)) ||
+	    (st = cmd_min_ttl(a.min_ttl, &kv, &min_ttl)) != ST_OK ||
+	    (st = life_open(&L)) != ST_OK ||
+	    (st = life_get(&L, profile, min_ttl, 0, &r)) != ST_OK)
+		goto out;
+	if (fmt == FMT_RAW && isatty(STDOUT_FILENO) && !a.force)
+		st = cmd_write_stdout(tty_hint, sizeof(tty_hint) - 1);
+	else
+		st = cmd_print_record(&r, fmt);
+out:
+	if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
+	record_clear(&r);
+	life_close(&L);
+	kv_clear(&kv);
+	return st;
+}
+
+int cmd_rotate(int argc, char **argv)
+{
+	struct life L = LIFE_INIT;
+	struct record r;
+	struct get_args a;
+	const char *profile;
+	enum status st;
+
+	record_init(&r);
+	if ((st = parse_get(argc, argv, "rotate", &a)) != ST_OK)
+		return st;
+	if (a.format || a.min_ttl || a.force)
+		return fail(ST_USAGE, "rotate takes only -p PROFILE");
+	if (!(profile = resolve_profile(a.profile)))
+		return ST_USAGE;
+	if ((st = life_open(&L)) == ST_OK &&
+	    (st = life_get(&L, profile, 0, 1, &r)) == ST_OK)
+		fprintf(stderr, "astro-cred: profile '%s' now holds token %s\n",
+			profile, r.token_id);
+	else if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
+	record_clear(&r);
+	life_close(&L);
+	return st;
+}
+
+/*
+ * check: 0 when valid for at least --min-ttl, 1 when no such profile, 4
+ * when valid for less, expired or interrupted.  It never renews and never
+ * uses the network: it answers "would a get need to do anything?".
+ */
+int cmd_check(int argc, char **argv)
+{
+	struct life L = LIFE_INIT;
+	struct record r;
+	struct get_args a;
+	const char *profile;
+	int64_t min_ttl = 0, left;
+	enum status st;
+
+	record_init(&r);
+	if ((st = parse_get(argc, argv, "check", &a)) != ST_OK)
+		return st;
+	if (a.format || a.force)
+		return fail(ST_USAGE, "check takes -p and --min-ttl only");
+	if (!(profile = resolve_profile(a.profile)))
+		return ST_USAGE;
+	if (a.min_ttl && parse_duration(a.min_ttl, &min_ttl) < 0)
+		return fail(ST_USAGE, "--min-ttl must be a duration");
+	if ((st = life_open(&L)) != ST_OK ||
+	    (st = life_read(&L, profile, &r)) != ST_OK)
+		goto out;
+	left = r.expires_at ? r.expires_at - now_seconds() : INT64_MAX;
+	if (r.state == REC_INTERRUPTED)
+		st = fail(ST_AUTH, "profile '%s': renewal was interrupted",
+			  profile);
+	else if (left < min_ttl || left <= 0)
+		st = fail(ST_AUTH, "profile '%s': token %s %s", profile,
+			  r.token_id, left <= 0 ? "has expired"
+						: "expires too soon");
+out:
+	if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
+	record_clear(&r);
+	life_close(&L);
+	return st;
+}
