@@ -310,7 +310,7 @@ def stampede_section(st, work):
     rel, own = st["release"], st["own_start"] or {}
     lines += [
         "%d processes released at once, each running `%s` on a token "
-        "with 398 s left, against the emulator over HTTPS on 127.0.0.1. "
+        "with 397-398 s left, against the emulator over HTTPS on 127.0.0.1. "
         "The driver (tests/bench/stampede.c) forks them all first, holds "
         "them at a pipe, releases them together and stamps each exit as "
         "it reaps it (at nice -10 itself, so that its stamps are not "
