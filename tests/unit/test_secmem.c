@@ -115,7 +115,7 @@ static void test_arena_overrun(void)
 		_exit(0);
 	}
 	ok(pid > 0 && waitpid(pid, &ws, 0) == pid &&
-		   !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0),
+	       !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0),
 	   "an overrun past the block is caught");
 }
 
