@@ -203,65 +203,33 @@ static enum status check_dir(int fd, const char *path, struct stat *stp)
 	return ST_OK;
 }
 
-/*
- * The canonical path of the directory open as FD: what the kernel says in
- * /proc/self/fd (one readlink), else realpath(WANT) (one readlink per
- * component).  NULL with errno set on failure.
- */
-static char *dir_canon(int fd, const char *want)
-{
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n > 0 && buf[0] == '/') {
-		buf[n] = '\0';
-		/* A directory removed since it was opened is " (deleted)". */
-		if (!strstr(buf, " (deleted)"))
-			return xstrdup(buf);
-	}
-	return realpath(want, NULL);
-}
-
-static int open_dir(const char *path)
-{
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/*
- * Open the store directory (symbolic links on the way are followed, as
- * realpath() would), then check it and every directory above its
- * canonical path.  Opening first makes the checked directory the one in
- * use, and lets the kernel name it in one system call.
- */
 static enum status open_top(struct storedir *sd, const char *want)
 {
-	char *canon = NULL;
+	char *canon = realpath(want, NULL);
 	struct stat st;
 	enum status ret = ST_STORE;
-	int fd = open_dir(want);
 
-	if (fd < 0 && errno == ENOENT && mkdir_p(want) == 0)
-		fd = open_dir(want);
-	if (fd < 0 || !(canon = dir_canon(fd, want))) {
-		ret = fail(ST_STORE,
-			   "cannot open the store directory '%s': " ERRFMT,
-			   want, ERRARG(errno));
-		goto out;
-	}
+	if (!canon && errno == ENOENT && mkdir_p(want) == 0)
+		canon = realpath(want, NULL);
+	if (!canon)
+		return fail(ST_STORE,
+			    "cannot open the store directory '%s': " ERRFMT,
+			    want, ERRARG(errno));
 	if ((ret = check_ancestors(canon)) != ST_OK)
 		goto out;
-	if ((ret = check_dir(fd, canon, &st)) != ST_OK)
+	sd->fd = open(canon, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sd->fd < 0) {
+		ret = fail(ST_STORE,
+			   "cannot open the store directory '%s': " ERRFMT,
+			   canon, ERRARG(errno));
 		goto out;
-	sd->fd = fd;
+	}
+	if ((ret = check_dir(sd->fd, canon, &st)) != ST_OK)
+		goto out;
 	sd->dev = st.st_dev;
 	sd->path = canon;
-	fd = -1;
 	canon = NULL;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(canon);
 	return ret;
 }
