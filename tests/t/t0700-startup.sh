@@ -33,4 +33,9 @@ ASTRO_API_URL=https://127.0.0.1:9/v1 ASTRO_CRED_API_TIMEOUT_MS=500 \
 	LD_DEBUG=libs "$REL" get -p stale </dev/null >/dev/null 2>"$TRASH/stale.libs"
 test_expect 'a stale token loads the net module (libcurl)' '
 	grep -q "net\.so" "$TRASH/stale.libs" && grep -q libcurl "$TRASH/stale.libs"'
+# The modules take libsodium from the executable (linked statically by
+# default): a symbol it lacks would fail the dlopen.
+test_expect 'the net module resolves every symbol it needs' '
+	grep -q "calling init: .*net\.so" "$TRASH/stale.libs" &&
+	! grep -q "cannot load module" "$TRASH/stale.libs"'
 test_done
