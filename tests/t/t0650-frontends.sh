@@ -160,4 +160,20 @@ rc=0
 test_expect 'store of a non-token secret fails with exit 1 and stores nothing' '
 	[ "$rc" = 1 ] && [ -s "$TRASH/dstore" ] &&
 	{ run_cred get -p images.astronomer.cloud </dev/null; [ "$rc" = 1 ]; }'
+
+# --- the config file -------------------------------------------------
+printf 'backend = bogus\n' >"$XDG_CONFIG_HOME/astro-cred/config"
+( unset ASTRO_CRED_BACKEND; run_cred list </dev/null
+  check_run 'config: an unknown backend is a usage error' 2 '' \
+	"unknown backend 'bogus' in the config file" ) | tee "$TRASH/sub.tap"
+test_count=$((test_count + 1))
+grep -q '^ok' "$TRASH/sub.tap" || test_failed=$((test_failed + 1))
+run_cred list --format kv </dev/null
+check_run 'ASTRO_CRED_BACKEND wins over the config file' 0 "$out"
+printf 'backend = file\n[docker\n' >"$XDG_CONFIG_HOME/astro-cred/config"
+( unset ASTRO_CRED_BACKEND; run_cred list </dev/null
+  check_run 'config: a malformed file is a usage error naming the line' 2 '' \
+	'config:2: malformed section header' ) | tee "$TRASH/sub.tap"
+test_count=$((test_count + 1))
+grep -q '^ok' "$TRASH/sub.tap" || test_failed=$((test_failed + 1))
 test_done
