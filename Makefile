@@ -147,6 +147,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS) \
 		$(NET_LIBS) $(KEYRING_LIBS)
 
+# Keep the objects: make would delete them as intermediates of the pattern.
+.SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run smoke $(FUZZ_BINS)
