@@ -31,6 +31,7 @@
 # so each successful write's clean-up unlink is among the points too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-emu.sh"
+. "$(dirname "$0")/lib-hardening.sh"
 
 REL="$ASTRO_CRED_RELEASE/bin/astro-cred"
 FULL=${FULL:-0}
@@ -55,39 +56,6 @@ calls() {
 	unlink) echo unlink,unlinkat ;;
 	*) echo "$1" ;;
 	esac
-}
-
-# tok_valid FILE: the API accepts the token in FILE (it reads itself).
-tok_valid() {
-	python3 - "$1" <<'EOF'
-import base64, json, os, ssl, sys, urllib.error, urllib.request
-tok = open(sys.argv[1]).read().strip()
-if not tok:
-    sys.exit(3)
-p = tok.split(".")[1]
-c = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
-url = "%s/organizations/%s/tokens/%s" % (os.environ["ASTRO_API_URL"],
-                                         c["org_id"], c["apiTokenId"])
-req = urllib.request.Request(url, headers={"Authorization": "Bearer " + tok})
-ctx = ssl.create_default_context(cafile=os.environ["ASTRO_CRED_CA_FILE"])
-try:
-    urllib.request.urlopen(req, context=ctx, timeout=10).read()
-except urllib.error.HTTPError as e:
-    sys.exit(1 if e.code == 401 else 2)
-EOF
-}
-
-# same_tok A B: the same token (emuctl ends it with a newline, get not).
-same_tok() {
-	[ "$(cat "$1")" = "$(cat "$2")" ]
-}
-
-# store_req FILE TOKENFILE [LINES...]: a store request for that token.
-store_req() {
-	f=$1 t=$2
-	shift 2
-	{ printf 'token=%s\n' "$(cat "$t")"; for l in "$@"; do
-		printf '%s\n' "$l"; done; } >"$f"
 }
 
 # make_template DIR [PROFILE TOKENFILE]...: a template store with the key
