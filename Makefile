@@ -71,7 +71,7 @@ TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOL_SRCS))
 
 .PHONY: all check demo bench fuzz fuzz-smoke install uninstall clean style \
-	deps test-build unit-tests
+	deps test-build unit-tests hardening memcheck
 all: $(BIN) $(DOCKER_BIN) $(MODULES)
 
 $(BUILD)/obj/%.o: %.c
@@ -127,6 +127,21 @@ check: deps
 	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
 		tests/run
 
+# hardening: the crash, HTTP, canary, hygiene and concurrency tests at full
+# size (every fault point; 128 x 20 stampede), then memcheck.  make check
+# runs the same tests at smoke size.  See docs/security.md.
+hardening: deps
+	$(MAKE) test-build BUILD=build-san SAN=1
+	$(MAKE) all
+	FULL=1 STAMPEDE_N=128 STAMPEDE_RUNS=20 ASTRO_CRED_BUILD=$(CURDIR)/build-san \
+		ASTRO_CRED_RELEASE=$(CURDIR)/build tests/run -v tests/t/t08*.sh
+	$(MAKE) memcheck
+
+# memcheck: representative commands under Valgrind on the release build.
+memcheck: all
+	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
+		tests/run -v tests/hardening/memcheck
+
 demo: deps all
 	tests/demo/run
 
@@ -154,6 +169,8 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS) \
 		$(NET_LIBS) $(KEYRING_LIBS)
 
+# Keep the objects: make would delete them as intermediates of the pattern.
+.SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run smoke $(FUZZ_BINS)
