@@ -4,7 +4,7 @@
 # Layout of the build (the same under $(BUILD) and under $(PREFIX)):
 #   bin/astro-cred, bin/docker-credential-astro -> astro-cred
 #   lib/astro-cred/net.so       Astro API client (libcurl)    helper/api*.c
-#   lib/astro-cred/keyring.so   Secret Service (libsecret)    backends/keyring*.c
+#   lib/astro-cred/keyring.so   Secret Service (GDBus)        backends/keyring*.c
 # The executable links libsodium and cJSON only; see helper/module.h.
 
 PREFIX ?= /usr/local
@@ -18,7 +18,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 CORE_PKGS := libsodium libcjson
 NET_PKGS := libcurl
-KEYRING_PKGS := libsecret-1
+KEYRING_PKGS := gio-2.0
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Werror

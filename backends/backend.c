@@ -2,8 +2,8 @@
  * backend.c: the table of backends, the choice among them, and the
  * keyring's stand-in in the executable.
  *
- * The keyring backend proper lives in keyring.so (libsecret and GLib cost
- * every run about 4 ms in the dynamic loader; see helper/module.h).  The
+ * The keyring backend proper lives in keyring.so (GLib costs every run
+ * about 4 ms in the dynamic loader; see helper/module.h).  The
  * table holds a stand-in with the same vtable that checks what it can
  * without GLib (the profile name, whether a session bus exists at all),
  * then loads the module on first use and forwards to it.

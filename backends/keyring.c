@@ -1,29 +1,35 @@
 /*
- * keyring.c: the Secret Service backend, through libsecret's asynchronous
- * API run on a private main context with a deadline.
+ * keyring.c: the Secret Service backend, spoken over GDBus directly
+ * (org.freedesktop.Secret.Service, the freedesktop.org Secret Service
+ * API), asynchronously on a private main context with one deadline.
  *
- * Why not the simple password API (secret_password_lookup_*_sync): it
- * blocks for as long as the service likes ("this method may block
- * indefinitely"), it may pop an unlock prompt, and when the collection is
- * locked and the prompt is dismissed it answers NULL without an error,
- * which a caller cannot tell from "no such item".  Here a search that
- * neither unlocks nor prompts comes first; a locked match is ST_STORE,
- * and "not found" means the service answered that nothing matched.
+ * Why not libsecret: its sessions are always encrypted
+ * (dh-ietf1024-sha256-aes128-cbc-pkcs7), with no public switch for the
+ * "plain" algorithm every Secret Service must offer; the key exchange
+ * cost 4-5 ms of a 12 ms lookup, and libsecret's proxies add a connection
+ * and property round trips of their own.  What the encryption protected,
+ * and why a plain session is acceptable here, is in docs/keyring.md.
+ * Why not libsecret's simple password API either: it may block without
+ * bound, may pop an unlock prompt, and answers NULL without an error when
+ * a prompt is dismissed, which cannot be told from "no such item".
  *
- * Secrets: the record travels over D-Bus inside libsecret's encrypted
- * session (dh-ietf1024-sha256-aes128-cbc-pkcs7), so the bus buffers hold
- * ciphertext.  libsecret decrypts into its non-pageable "secure" memory
- * (egg-secure-memory, cleared on free); we copy the bytes into a secmem
- * secbuf and release libsecret's copy before returning.  The value is
- * read with secret_value_get() and its length, so records are binary-safe
- * (secret_value_unref_to_password() would copy with strndup when another
- * reference is held, as the item's cache holds one, and cut at a NUL).
+ * Every call here neither unlocks nor prompts: a locked match is
+ * ST_STORE, and "not found" means the service answered that nothing
+ * matched.  A call that would need a prompt (the service hands back a
+ * prompt object) is refused, never performed.
+ *
+ * Secrets: the record arrives in the reply to Item.GetSecret inside our
+ * plain session; we copy its bytes into a secmem secbuf and wipe GLib's
+ * copy in the reply before releasing it.  The message buffers GDBus read
+ * it through are freed by GLib without wiping: the process is not
+ * dumpable for that reason (security.md section 8).  Records are read
+ * with their length, so they are binary-safe.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <libsecret/secret.h>
+#include <gio/gio.h>
 
 #include "backends/busenv.h"
 #include "backends/keyring.h"
@@ -31,36 +37,33 @@
 #include "helper/secmem.h"
 
 #define KEYRING_KIND "record"
-/* How long to wait for libsecret to report a cancellation. */
+/* How long to wait for GDBus to report a cancellation. */
 #define KEYRING_GRACE_MS 1000
 
-/*
- * SECRET_SCHEMA_NONE: libsecret adds xdg:schema=KEYRING_SCHEMA to every
- * item and every search, so another application's items with the same
- * profile attribute never match ours (K-05).
- */
-static const SecretSchema keyring_schema = {
-	.name = KEYRING_SCHEMA,
-	.flags = SECRET_SCHEMA_NONE,
-	.attributes = {
-		{ "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ NULL, 0 },
-	},
-};
+#define SS_NAME	       "org.freedesktop.secrets"
+#define SS_PATH	       "/org/freedesktop/secrets"
+#define SS_SERVICE     "org.freedesktop.Secret.Service"
+#define SS_ITEM	       "org.freedesktop.Secret.Item"
+#define SS_COLLECTION  "org.freedesktop.Secret.Collection"
+#define DBUS_PROPS     "org.freedesktop.DBus.Properties"
+#define SS_NO_PROMPT   "/"
+#define SS_ITEM_LABEL  SS_ITEM ".Label"
+#define SS_ITEM_ATTRS  SS_ITEM ".Attributes"
+#define SS_SCHEMA_ATTR "xdg:schema"
 
 /*
- * One operation: libsecret's asynchronous calls complete on a private
- * main context that only we iterate, against one deadline for the whole
- * operation.  At the deadline the cancellable is cancelled; if libsecret
- * has still not finished a grace period later we stop waiting and never
+ * One operation: asynchronous calls that complete on a private main
+ * context that only we iterate, against one deadline for the whole
+ * operation.  At the deadline the cancellable is cancelled; if GDBus has
+ * still not finished a grace period later we stop waiting and never
  * iterate that context again, so a late completion is never dispatched.
  */
 struct keyring_op {
 	GMainContext *ctx;
 	GCancellable *cancel;
 	GSource *deadline, *grace;
-	SecretService *service;
+	GDBusConnection *conn;
+	char *session; /* our plain session's object path, once open */
 	int timeout_ms;
 	int quiet; /* report through verbose() only (availability checks) */
 	int expired, abandoned;
@@ -126,6 +129,15 @@ static GAsyncResult *keyring_wait(struct keyring_op *op, GAsyncResult **slot)
 	return *slot;
 }
 
+/* Nobody provides the Secret Service, and the bus cannot start one. */
+static int keyring_no_service(const GError *err)
+{
+	return g_error_matches(err, G_DBUS_ERROR,
+			       G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	       g_error_matches(err, G_DBUS_ERROR,
+			       G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
 /* Report a failed step; always ST_STORE. */
 static enum status keyring_failed(const struct keyring_op *op, GError *err,
 				  const char *what)
@@ -135,6 +147,10 @@ static enum status keyring_failed(const struct keyring_op *op, GError *err,
 			       "the Secret Service did not answer within "
 			       "%d ms (%s)",
 			       op->timeout_ms, what);
+	else if (err && keyring_no_service(err))
+		keyring_report(op, "no Secret Service on the session bus "
+				   "(nothing provides " SS_NAME "); use "
+				   "ASTRO_CRED_BACKEND=file here");
 	else
 		keyring_report(op, "cannot %s: %s", what,
 			       err ? err->message : "no answer");
@@ -147,8 +163,9 @@ static void keyring_end(struct keyring_op *op)
 {
 	if (!op->ctx)
 		return;
-	if (op->service)
-		g_object_unref(op->service);
+	g_free(op->session);
+	if (op->conn)
+		g_object_unref(op->conn);
 	if (op->grace) {
 		g_source_destroy(op->grace);
 		g_source_unref(op->grace);
@@ -156,10 +173,9 @@ static void keyring_end(struct keyring_op *op)
 	g_source_destroy(op->deadline);
 	g_source_unref(op->deadline);
 	/*
-	 * GDBus frees a proxy's signal-subscription data from an idle
-	 * callback on the context the proxy was made in: run what is pending
-	 * before dropping ours (a bounded number of rounds).  Not after an
-	 * abandoned call, whose late completion must never be dispatched.
+	 * Run what is still pending on our context before dropping it (a
+	 * bounded number of rounds).  Not after an abandoned call, whose
+	 * late completion must never be dispatched.
 	 */
 	for (int i = 0; i < 100 && !op->abandoned; i++)
 		if (!g_main_context_iteration(op->ctx, FALSE))
@@ -182,103 +198,65 @@ static void keyring_begin(struct keyring_op *op, int timeout_ms)
 }
 
 /*
- * One plain D-Bus method call within the operation's deadline: the reply
- * of type TYPE, or NULL with *err set (err may be NULL).
+ * Start a method call on the Secret Service (auto-starting it when the
+ * bus can, as any desktop client would); keyring_finish() collects it.
+ * Two calls may be in flight at once.
  */
-static GVariant *keyring_call(struct keyring_op *op, GDBusConnection *conn,
-			      const char *dest, const char *path,
+static void keyring_start(struct keyring_op *op, const char *path,
+			  const char *iface, const char *method, GVariant *args,
+			  const char *type, GAsyncResult **slot)
+{
+	*slot = NULL;
+	g_dbus_connection_call(op->conn, SS_NAME, path, iface, method, args,
+			       G_VARIANT_TYPE(type), G_DBUS_CALL_FLAGS_NONE, -1,
+			       op->cancel, keyring_on_done, slot);
+}
+
+/* The reply of the call in SLOT, or NULL with *err set (if it failed). */
+static GVariant *keyring_finish(struct keyring_op *op, GAsyncResult **slot,
+				GError **err)
+{
+	GVariant *ret;
+
+	if (!keyring_wait(op, slot))
+		return NULL;
+	ret = g_dbus_connection_call_finish(op->conn, *slot, err);
+	g_object_unref(*slot);
+	*slot = NULL;
+	return ret;
+}
+
+/* One call, start to finish: the reply of type TYPE, or NULL (*err). */
+static GVariant *keyring_call(struct keyring_op *op, const char *path,
 			      const char *iface, const char *method,
 			      GVariant *args, const char *type, GError **err)
 {
 	GAsyncResult *res = NULL;
-	GVariant *ret;
 
-	g_dbus_connection_call(conn, dest, path, iface, method, args,
-			       G_VARIANT_TYPE(type), G_DBUS_CALL_FLAGS_NONE, -1,
-			       op->cancel, keyring_on_done, &res);
-	if (!keyring_wait(op, &res))
-		return NULL;
-	ret = g_dbus_connection_call_finish(conn, res, err);
-	g_object_unref(res);
-	return ret;
+	keyring_start(op, path, iface, method, args, type, &res);
+	return keyring_finish(op, &res, err);
 }
 
-/* A call to the bus itself (org.freedesktop.DBus); NULL on failure. */
-static GVariant *keyring_bus_call(struct keyring_op *op, GDBusConnection *conn,
-				  const char *method, GVariant *args,
-				  const char *type)
+/* Property NAME of interface IFACE on PATH (a new reference), or NULL. */
+static GVariant *keyring_property(struct keyring_op *op, const char *path,
+				  const char *iface, const char *name,
+				  GError **err)
 {
-	return keyring_call(op, conn, "org.freedesktop.DBus",
-			    "/org/freedesktop/DBus", "org.freedesktop.DBus",
-			    method, args, type, NULL);
-}
+	GVariant *ret =
+	    keyring_call(op, path, DBUS_PROPS, "Get",
+			 g_variant_new("(ss)", iface, name), "(v)", err);
+	GVariant *v = NULL;
 
-/* Whether the bus lists NAME among the services it can start. */
-static int keyring_activatable(struct keyring_op *op, GDBusConnection *conn,
-			       const char *name)
-{
-	GVariant *ret = keyring_bus_call(op, conn, "ListActivatableNames",
-					 NULL, "(as)");
-	GVariantIter *it;
-	const char *n;
-	int found = 0;
-
-	if (!ret)
-		return 0;
-	g_variant_get(ret, "(as)", &it);
-	while (!found && g_variant_iter_next(it, "&s", &n))
-		found = !strcmp(n, name);
-	g_variant_iter_free(it);
-	g_variant_unref(ret);
-	return found;
-}
-
-/*
- * Is anyone there?  Nobody owning org.freedesktop.secrets, with nothing
- * that could be started for it, is said plainly here (and libsecret's
- * proxy is not built for a name that cannot answer).
- */
-static enum status keyring_probe(struct keyring_op *op)
-{
-	static const char name[] = "org.freedesktop.secrets";
-	GAsyncResult *res = NULL;
-	GDBusConnection *conn;
-	GError *err = NULL;
-	GVariant *ret;
-	gboolean owned = FALSE;
-	int present;
-
-	g_bus_get(G_BUS_TYPE_SESSION, op->cancel, keyring_on_done, &res);
-	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "reach the session bus");
-	conn = g_bus_get_finish(res, &err);
-	g_object_unref(res);
-	if (!conn)
-		return keyring_failed(op, err, "reach the session bus");
-	ret = keyring_bus_call(op, conn, "NameHasOwner",
-			       g_variant_new("(s)", name), "(b)");
 	if (ret) {
-		g_variant_get(ret, "(b)", &owned);
+		g_variant_get(ret, "(v)", &v);
 		g_variant_unref(ret);
 	}
-	present = owned || (!op->abandoned &&
-			    keyring_activatable(op, conn, name));
-	g_object_unref(conn);
-	if (op->expired)
-		return keyring_failed(op, NULL, "ask the session bus");
-	if (!present) {
-		keyring_report(op, "no Secret Service on the session bus "
-				   "(nothing provides %s); use "
-				   "ASTRO_CRED_BACKEND=file here",
-			       name);
-		return ST_STORE;
-	}
-	return ST_OK;
+	return v;
 }
 
 /*
  * Start an operation: a session bus must be known without autolaunch
- * (busenv.h), then connect to the Secret Service.  Call keyring_end()
+ * (busenv.h); then the shared connection to it.  Call keyring_end()
  * whatever this returns.
  */
 static enum status keyring_open(struct keyring_op *op, int timeout_ms,
@@ -299,125 +277,182 @@ static enum status keyring_open(struct keyring_op *op, int timeout_ms,
 		return ST_STORE;
 	}
 	keyring_begin(op, timeout_ms);
-	if (keyring_probe(op))
-		return ST_STORE;
-	secret_service_get(SECRET_SERVICE_NONE, op->cancel, keyring_on_done,
-			   &res);
+	g_bus_get(G_BUS_TYPE_SESSION, op->cancel, keyring_on_done, &res);
 	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "reach the Secret Service");
-	op->service = secret_service_get_finish(res, &err);
+		return keyring_failed(op, NULL, "reach the session bus");
+	op->conn = g_bus_get_finish(res, &err);
 	g_object_unref(res);
-	if (!op->service)
-		return keyring_failed(op, err, "reach the Secret Service");
+	if (!op->conn)
+		return keyring_failed(op, err, "reach the session bus");
 	return ST_OK;
-}
-
-/* profile=NAME (when given) and kind=record; values are borrowed. */
-static GHashTable *keyring_attributes(const char *profile)
-{
-	GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
-
-	if (profile)
-		g_hash_table_insert(attrs, (gpointer) "profile",
-				    (gpointer)profile);
-	g_hash_table_insert(attrs, (gpointer) "kind", (gpointer)KEYRING_KIND);
-	return attrs;
 }
 
 /*
- * Every item of our schema matching all of profile (if given) and kind,
- * in any collection, locked or not.  Never unlocks, never prompts.
+ * A "plain" session: the secret travels unencrypted inside the bus
+ * messages (docs/keyring.md says why that is acceptable).  Started with
+ * keyring_start_session(); collected here whatever happened meanwhile,
+ * so that no reply is left in flight.  BEFORE is the status of the steps
+ * run meanwhile: when they failed, it is returned and the session's own
+ * outcome is not reported (it failed for the same reason).
  */
-static enum status keyring_search(struct keyring_op *op, const char *profile,
-				  SecretSearchFlags flags, GList **items)
+static enum status keyring_session(struct keyring_op *op, GAsyncResult **slot,
+				   enum status before)
 {
-	GHashTable *attrs = keyring_attributes(profile);
-	GAsyncResult *res = NULL;
 	GError *err = NULL;
+	GVariant *ret = keyring_finish(op, slot, &err), *out;
 
-	*items = NULL;
-	secret_service_search(op->service, &keyring_schema, attrs,
-			      flags | SECRET_SEARCH_ALL, op->cancel,
-			      keyring_on_done, &res);
-	g_hash_table_unref(attrs);
-	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "search the keyring");
-	*items = secret_service_search_finish(op->service, res, &err);
-	g_object_unref(res);
-	if (err) {
-		g_list_free_full(*items, g_object_unref);
-		*items = NULL;
-		return keyring_failed(op, err, "search the keyring");
+	if (before != ST_OK) {
+		if (ret)
+			g_variant_unref(ret);
+		if (err)
+			g_error_free(err);
+		return before;
 	}
+	if (!ret)
+		return keyring_failed(op, err, "open a Secret Service session");
+	g_variant_get(ret, "(vo)", &out, &op->session);
+	g_variant_unref(out);
+	g_variant_unref(ret);
 	return ST_OK;
 }
 
-static void keyring_free_items(GList *items)
+static void keyring_start_session(struct keyring_op *op, GAsyncResult **slot)
 {
-	g_list_free_full(items, g_object_unref);
+	keyring_start(op, SS_PATH, SS_SERVICE, "OpenSession",
+		      g_variant_new("(sv)", "plain", g_variant_new_string("")),
+		      "(vo)", slot);
+}
+
+/*
+ * Our schema, kind=record, and profile=NAME when given.  The schema is
+ * matched as an attribute, as libsecret stores it, so another
+ * application's items with the same profile attribute never match (K-05).
+ */
+static GVariant *keyring_attributes(const char *profile)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&b, "{ss}", SS_SCHEMA_ATTR, KEYRING_SCHEMA);
+	if (profile)
+		g_variant_builder_add(&b, "{ss}", "profile", profile);
+	g_variant_builder_add(&b, "{ss}", "kind", KEYRING_KIND);
+	return g_variant_builder_end(&b);
+}
+
+/* The result of SearchItems: object paths of the matches (g_strfreev). */
+struct keyring_found {
+	char **unlocked, **locked;
+};
+
+static void keyring_found_clear(struct keyring_found *f)
+{
+	g_strfreev(f->unlocked);
+	g_strfreev(f->locked);
+	f->unlocked = f->locked = NULL;
+}
+
+static int keyring_found_none(const struct keyring_found *f)
+{
+	return !f->unlocked[0] && !f->locked[0];
+}
+
+/*
+ * Every item matching all of our attributes, in any collection, locked
+ * or not.  Never unlocks, never prompts.
+ */
+static enum status keyring_search(struct keyring_op *op, const char *profile,
+				  struct keyring_found *f)
+{
+	GError *err = NULL;
+	GVariant *ret =
+	    keyring_call(op, SS_PATH, SS_SERVICE, "SearchItems",
+			 g_variant_new("(@a{ss})", keyring_attributes(profile)),
+			 "(aoao)", &err);
+
+	if (!ret)
+		return keyring_failed(op, err, "search the keyring");
+	g_variant_get(ret, "(^ao^ao)", &f->unlocked, &f->locked);
+	g_variant_unref(ret);
+	return ST_OK;
 }
 
 /*
  * A locked match is an error, never "not found" and never a reason to
  * prompt: the helper runs from shell start-up files and scripts.
  */
-static enum status keyring_check_unlocked(GList *items, const char *profile)
+static enum status keyring_check_unlocked(const struct keyring_found *f,
+					  const char *profile)
 {
-	for (GList *l = items; l; l = l->next) {
-		if (!secret_item_get_locked(l->data))
-			continue;
-		if (profile)
-			return fail(ST_STORE,
-				    "keyring: the keyring holding profile "
-				    "'%s' is locked; unlock it (for example "
-				    "in Seahorse, or by logging in) and "
-				    "try again",
-				    profile);
+	if (!f->locked[0])
+		return ST_OK;
+	if (profile)
 		return fail(ST_STORE,
-			    "keyring: a keyring holding astro-cred items is "
-			    "locked; unlock it (for example in Seahorse, or "
-			    "by logging in) and try again");
-	}
-	return ST_OK;
+			    "keyring: the keyring holding profile '%s' is "
+			    "locked; unlock it (for example in Seahorse, or by "
+			    "logging in) and try again",
+			    profile);
+	return fail(ST_STORE,
+		    "keyring: a keyring holding astro-cred items is locked; "
+		    "unlock it (for example in Seahorse, or by logging in) "
+		    "and try again");
 }
 
-/* The most recently modified item: the last store wins over stray copies. */
-static SecretItem *keyring_newest(GList *items)
+/*
+ * The most recently modified of the unlocked matches: the last store
+ * wins over stray copies in other collections.  One match (the usual
+ * case) costs no call.
+ */
+static const char *keyring_newest(struct keyring_op *op, char **paths)
 {
-	SecretItem *best = NULL;
+	const char *best = paths[0];
+	guint64 best_t = 0;
 
-	for (GList *l = items; l; l = l->next) {
-		if (!best || secret_item_get_modified(l->data) >
-				 secret_item_get_modified(best))
-			best = l->data;
+	if (!paths[1])
+		return best;
+	for (size_t i = 0; paths[i]; i++) {
+		GVariant *v =
+		    keyring_property(op, paths[i], SS_ITEM, "Modified", NULL);
+		guint64 t = 0;
+
+		if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_UINT64))
+			t = g_variant_get_uint64(v);
+		if (v)
+			g_variant_unref(v);
+		if (i == 0 || t > best_t) {
+			best = paths[i];
+			best_t = t;
+		}
 	}
 	return best;
 }
 
-static enum status keyring_copy_secret(SecretItem *item, const char *profile,
+/* Copy the secret of a GetSecret reply into REC; wipe GLib's copy. */
+static enum status keyring_copy_secret(GVariant *ret, const char *profile,
 				       struct secbuf *rec)
 {
-	SecretValue *value = secret_item_get_secret(item);
+	GVariant *value = NULL;
 	enum status st = ST_OK;
-	const char *data;
-	size_t len = 0;
+	const unsigned char *data;
+	gsize len = 0;
 
-	if (!value)
-		return fail(ST_STORE,
-			    "keyring: the Secret Service gave no secret for "
-			    "profile '%s'",
-			    profile);
-	data = secret_value_get(value, &len);
+	g_variant_get(ret, "((o@ay@ays))", NULL, NULL, &value, NULL);
+	data = g_variant_get_fixed_array(value, &len, 1);
 	if (len > RECORD_MAX)
 		st = fail(ST_STORE,
 			  "keyring: the item for profile '%s' holds %zu bytes, "
 			  "more than a record can be (%d)",
-			  profile, len, RECORD_MAX);
+			  profile, (size_t)len, RECORD_MAX);
 	else if (secbuf_append(rec, data, len) < 0)
 		st = fail(ST_STORE,
 			  "keyring: the record for profile '%s' does not fit",
 			  profile);
-	secret_value_unref(value);
+	/*
+	 * The reply's body is heap memory of ours that GLib would free
+	 * without wiping; the bytes are wiped in place, best effort.
+	 */
+	secmem_wipe((void *)data, len);
+	g_variant_unref(value);
 	return st;
 }
 
@@ -431,10 +466,32 @@ static enum status keyring_check_name(const char *profile)
 		    profile, PROFILE_NAME_MAX);
 }
 
+/* The secret of item PATH, in our session, into REC. */
+static enum status keyring_read_item(struct keyring_op *op, const char *path,
+				     const char *profile, struct secbuf *rec)
+{
+	GError *err = NULL;
+	GVariant *ret =
+	    keyring_call(op, path, SS_ITEM, "GetSecret",
+			 g_variant_new("(o)", op->session), "((oayays))", &err);
+	enum status st;
+
+	if (!ret)
+		return keyring_failed(op, err, "read the record");
+	st = keyring_copy_secret(ret, profile, rec);
+	g_variant_unref(ret);
+	return st;
+}
+
+/*
+ * get: the search and the session are asked for together (two calls in
+ * flight, one round trip's wait), then the secret of the newest match.
+ */
 static enum status keyring_get(const char *profile, struct secbuf *rec)
 {
 	struct keyring_op op;
-	GList *items = NULL;
+	struct keyring_found f = { NULL, NULL };
+	GAsyncResult *session = NULL;
 	enum status st;
 
 	secbuf_clear(rec);
@@ -442,54 +499,41 @@ static enum status keyring_get(const char *profile, struct secbuf *rec)
 		return st;
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
-	/* LOAD_SECRETS fetches the secrets of unlocked matches only. */
-	st = keyring_search(&op, profile, SECRET_SEARCH_LOAD_SECRETS, &items);
-	if (st)
+	keyring_start_session(&op, &session);
+	st = keyring_search(&op, profile, &f);
+	if ((st = keyring_session(&op, &session, st)))
 		goto out;
-	if (!items) {
+	if (keyring_found_none(&f)) {
 		st = ST_NOTFOUND;
 		goto out;
 	}
-	if ((st = keyring_check_unlocked(items, profile)))
+	if ((st = keyring_check_unlocked(&f, profile)))
 		goto out;
-	st = keyring_copy_secret(keyring_newest(items), profile, rec);
+	st = keyring_read_item(&op, keyring_newest(&op, f.unlocked), profile,
+			       rec);
 out:
-	keyring_free_items(items);
+	if (session)
+		g_object_unref(session);
+	keyring_found_clear(&f);
 	keyring_end(&op);
 	if (st)
 		secbuf_clear(rec);
 	return st;
 }
 
-/* A call to the Secret Service over libsecret's own connection. */
-static GVariant *keyring_service_call(struct keyring_op *op, const char *path,
-				      const char *iface, const char *method,
-				      GVariant *args, const char *type,
-				      GError **err)
-{
-	GDBusProxy *proxy = G_DBUS_PROXY(op->service);
-
-	return keyring_call(op, g_dbus_proxy_get_connection(proxy),
-			    g_dbus_proxy_get_name(proxy), path, iface, method,
-			    args, type, err);
-}
-
 /*
  * The default collection's object path (g_free it) and whether it is
- * locked, by plain calls: no SecretCollection proxy, because libsecret
- * 0.20.5's proxy leaks a GVariant on every ItemCreated signal it sees.
+ * locked.
  */
 static enum status keyring_default_collection(struct keyring_op *op,
 					      char **path, int *locked)
 {
-	GVariant *ret, *v, *args;
 	GError *err = NULL;
+	GVariant *ret, *v;
 
 	*path = NULL;
-	ret = keyring_service_call(op, "/org/freedesktop/secrets",
-				   "org.freedesktop.Secret.Service",
-				   "ReadAlias", g_variant_new("(s)", "default"),
-				   "(o)", &err);
+	ret = keyring_call(op, SS_PATH, SS_SERVICE, "ReadAlias",
+			   g_variant_new("(s)", "default"), "(o)", &err);
 	if (!ret)
 		return keyring_failed(op, err, "find the default keyring");
 	g_variant_get(ret, "(o)", path);
@@ -500,18 +544,13 @@ static enum status keyring_default_collection(struct keyring_op *op,
 				   "Seahorse) or use ASTRO_CRED_BACKEND=file");
 		return ST_STORE;
 	}
-	args = g_variant_new("(ss)", "org.freedesktop.Secret.Collection",
-			     "Locked");
-	ret = keyring_service_call(op, *path, "org.freedesktop.DBus.Properties",
-				   "Get", args, "(v)", &err);
-	if (!ret)
+	v = keyring_property(op, *path, SS_COLLECTION, "Locked", &err);
+	if (!v)
 		return keyring_failed(op, err,
 				      "ask whether the keyring is locked");
-	g_variant_get(ret, "(v)", &v);
 	*locked = !g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) ||
 		  g_variant_get_boolean(v);
 	g_variant_unref(v);
-	g_variant_unref(ret);
 	return ST_OK;
 }
 
@@ -524,42 +563,71 @@ static const char *keyring_content_type(const unsigned char *p, size_t n)
 	return "application/octet-stream";
 }
 
+/* A returned prompt means the service wants a user's answer: refused. */
+static enum status keyring_no_prompt(const struct keyring_op *op,
+				     const char *prompt, const char *what)
+{
+	if (!strcmp(prompt, SS_NO_PROMPT))
+		return ST_OK;
+	keyring_report(op,
+		       "cannot %s: the Secret Service asks for a prompt, "
+		       "which astro-cred never opens",
+		       what);
+	return ST_STORE;
+}
+
+/* Label and attributes, as CreateItem takes them. */
+static GVariant *keyring_item_properties(const char *profile)
+{
+	GVariantBuilder b;
+	char *label = g_strdup_printf("Astro API token (%s)", profile);
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", SS_ITEM_LABEL,
+			      g_variant_new_take_string(label));
+	g_variant_builder_add(&b, "{sv}", SS_ITEM_ATTRS,
+			      keyring_attributes(profile));
+	return g_variant_builder_end(&b);
+}
+
 /*
  * Create the item in collection PATH, replacing one with the very same
- * attributes (the Secret Service's CreateItem with replace).
+ * attributes (CreateItem with replace).  GLib's copies of the secret (the
+ * variant, the message buffer) are freed without wiping.
  */
 static enum status keyring_create(struct keyring_op *op, const char *path,
 				  const char *profile, const unsigned char *rec,
 				  size_t len)
 {
-	GHashTable *attrs = keyring_attributes(profile);
-	char *label = g_strdup_printf("Astro API token (%s)", profile);
-	/* secret_value_new copies into libsecret's non-pageable memory. */
-	SecretValue *value =
-		secret_value_new(len ? (const gchar *)rec : "", (gssize)len,
-				 keyring_content_type(rec, len));
-	GAsyncResult *res = NULL;
+	GVariant *value =
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, rec, len, 1);
+	GVariant *secret = g_variant_new(
+	    "(o@ay@ays)", op->session,
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), value,
+	    keyring_content_type(rec, len));
+	GVariant *ret, *args;
 	GError *err = NULL;
-	gboolean ok;
+	char *prompt = NULL;
+	enum status st;
 
-	secret_service_store(op->service, &keyring_schema, attrs, path, label,
-			     value, op->cancel, keyring_on_done, &res);
-	g_hash_table_unref(attrs);
-	g_free(label);
-	secret_value_unref(value);
-	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "store the record");
-	ok = secret_service_store_finish(op->service, res, &err);
-	g_object_unref(res);
-	if (!ok)
+	args = g_variant_new("(@a{sv}@(oayays)b)",
+			     keyring_item_properties(profile), secret, TRUE);
+	ret = keyring_call(op, path, SS_COLLECTION, "CreateItem", args, "(oo)",
+			   &err);
+	if (!ret)
 		return keyring_failed(op, err, "store the record");
-	return ST_OK;
+	g_variant_get(ret, "(&oo)", NULL, &prompt);
+	st = keyring_no_prompt(op, prompt, "store the record");
+	g_free(prompt);
+	g_variant_unref(ret);
+	return st;
 }
 
 static enum status keyring_store(const char *profile, const unsigned char *rec,
 				 size_t len)
 {
 	struct keyring_op op;
+	GAsyncResult *session = NULL;
 	char *path = NULL;
 	int locked = 1;
 	enum status st;
@@ -573,7 +641,9 @@ static enum status keyring_store(const char *profile, const unsigned char *rec,
 			    len, RECORD_MAX);
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
-	if ((st = keyring_default_collection(&op, &path, &locked)))
+	keyring_start_session(&op, &session);
+	st = keyring_default_collection(&op, &path, &locked);
+	if ((st = keyring_session(&op, &session, st)))
 		goto out;
 	if (locked) {
 		st = fail(ST_STORE,
@@ -584,25 +654,27 @@ static enum status keyring_store(const char *profile, const unsigned char *rec,
 	}
 	st = keyring_create(&op, path, profile, rec, len);
 out:
+	if (session)
+		g_object_unref(session);
 	g_free(path);
 	keyring_end(&op);
 	return st;
 }
 
-static enum status keyring_delete(struct keyring_op *op, SecretItem *item)
+static enum status keyring_delete(struct keyring_op *op, const char *path)
 {
-	GAsyncResult *res = NULL;
 	GError *err = NULL;
+	GVariant *ret =
+	    keyring_call(op, path, SS_ITEM, "Delete", NULL, "(o)", &err);
+	const char *prompt;
+	enum status st;
 
-	secret_item_delete(item, op->cancel, keyring_on_done, &res);
-	if (!keyring_wait(op, &res))
-		return keyring_failed(op, NULL, "delete the item");
-	if (!secret_item_delete_finish(item, res, &err)) {
-		g_object_unref(res);
+	if (!ret)
 		return keyring_failed(op, err, "delete the item");
-	}
-	g_object_unref(res);
-	return ST_OK;
+	g_variant_get(ret, "(&o)", &prompt);
+	st = keyring_no_prompt(op, prompt, "delete the item");
+	g_variant_unref(ret);
+	return st;
 }
 
 /*
@@ -612,58 +684,66 @@ static enum status keyring_delete(struct keyring_op *op, SecretItem *item)
 static enum status keyring_erase(const char *profile)
 {
 	struct keyring_op op;
-	GList *items = NULL;
+	struct keyring_found f = { NULL, NULL };
 	enum status st;
 
 	if ((st = keyring_check_name(profile)))
 		return st;
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
-	if ((st = keyring_search(&op, profile, SECRET_SEARCH_NONE, &items)))
+	if ((st = keyring_search(&op, profile, &f)))
 		goto out;
-	if (!items) {
+	if (keyring_found_none(&f)) {
 		st = ST_NOTFOUND;
 		goto out;
 	}
-	if ((st = keyring_check_unlocked(items, profile)))
+	if ((st = keyring_check_unlocked(&f, profile)))
 		goto out;
-	for (GList *l = items; l && !st; l = l->next)
-		st = keyring_delete(&op, l->data);
+	for (size_t i = 0; f.unlocked[i] && !st; i++)
+		st = keyring_delete(&op, f.unlocked[i]);
 out:
-	keyring_free_items(items);
+	keyring_found_clear(&f);
 	keyring_end(&op);
 	return st;
 }
 
-static void keyring_add_name(SecretItem *item, struct strlist *out)
+/* The profile attribute of item PATH, added to OUT once if valid. */
+static enum status keyring_add_name(struct keyring_op *op, const char *path,
+				    struct strlist *out)
 {
-	GHashTable *attrs = secret_item_get_attributes(item);
-	const char *name = attrs ? g_hash_table_lookup(attrs, "profile") : NULL;
+	GError *err = NULL;
+	GVariant *attrs =
+	    keyring_property(op, path, SS_ITEM, "Attributes", &err);
+	const char *name = NULL;
 
+	if (!attrs)
+		return keyring_failed(op, err, "read an item's attributes");
+	if (g_variant_is_of_type(attrs, G_VARIANT_TYPE("a{ss}")))
+		g_variant_lookup(attrs, "profile", "&s", &name);
 	if (!name || !profile_name_ok(name))
 		verbose("keyring: ignoring an item with no valid profile name");
 	else if (strlist_find(out, name) < 0)
 		strlist_push(out, name);
-	if (attrs)
-		g_hash_table_unref(attrs);
+	g_variant_unref(attrs);
+	return ST_OK;
 }
 
 static enum status keyring_list(struct strlist *out)
 {
 	struct keyring_op op;
-	GList *items = NULL;
+	struct keyring_found f = { NULL, NULL };
 	enum status st;
 
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
-	if ((st = keyring_search(&op, NULL, SECRET_SEARCH_NONE, &items)))
+	if ((st = keyring_search(&op, NULL, &f)))
 		goto out;
-	if ((st = keyring_check_unlocked(items, NULL)))
+	if ((st = keyring_check_unlocked(&f, NULL)))
 		goto out;
-	for (GList *l = items; l; l = l->next)
-		keyring_add_name(l->data, out);
+	for (size_t i = 0; f.unlocked[i] && !st; i++)
+		st = keyring_add_name(&op, f.unlocked[i], out);
 out:
-	keyring_free_items(items);
+	keyring_found_clear(&f);
 	keyring_end(&op);
 	return st;
 }

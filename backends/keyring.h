@@ -1,6 +1,6 @@
 /*
  * keyring.h: the Secret Service backend ("keyring"), built into the module
- * keyring.so with libsecret (see helper/module.h).  The executable never
+ * keyring.so with GLib's GDBus (see helper/module.h).  The executable never
  * names this object directly: backends/backend.c holds a small stand-in
  * that loads the module on first use and forwards to it.
  *

@@ -104,9 +104,10 @@ int storedir_name_ok(const char *name);
 
 /*
  * Take PROFILE's exclusive lock (locks/<profile>.lock, flock LOCK_EX),
- * polling with randomized backoff until ASTRO_CRED_LOCK_TIMEOUT seconds
- * (default 30) have passed: then ST_TRANSIENT with a message.  The kernel
- * drops the lock if the holder dies.  Used by the lifecycle for every
+ * blocking until the holder lets go or dies (the kernel drops the lock),
+ * at most ASTRO_CRED_LOCK_TIMEOUT seconds (default 30): then ST_TRANSIENT
+ * with a message.  The wait borrows SIGALRM (a thread-directed timer) and
+ * restores the caller's handler and signal mask.  Used by the lifecycle for every
  * backend; the lock is per profile, so profiles never block each other.
  */
 enum status profile_lock(const char *profile, struct profile_lock **out)

@@ -3,13 +3,13 @@
  *
  * Why: a cache-hit `get` should cost about as much as a bare process.
  * Linking libcurl costs about 9 ms in the dynamic loader before main()
- * (33 shared objects) and libsecret about 4 ms (GLib's type system), paid
+ * (33 shared objects) and libsecret/GLib about 4 ms (GLib's type system), paid
  * by every run whether it uses them or not.  git avoids this by putting
  * HTTP in a separate program (git-remote-https); systemd dlopen()s optional
  * libraries behind typed prototypes.  We do the second with whole modules:
  *
  *   net.so      the Astro API client (helper/api*.c), linked with libcurl
- *   keyring.so  the Secret Service backend (backends/keyring*.c), libsecret
+ *   keyring.so  the Secret Service backend (backends/keyring*.c), GLib/GDBus
  *
  * The executable links only libsodium and cJSON.  A module is found at
  * <directory of the executable>/../lib/astro-cred/NAME.so (the same layout

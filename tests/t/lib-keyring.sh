@@ -50,11 +50,18 @@ keyring_stop() {
 	return 0
 }
 
+# The daemon returns before it owns its bus name: wait for the name
+# (10 s at most), or a fast first client finds no Secret Service.
 keyring_start() {
 	mkdir -p "$TRASH/keyring/data" "$TRASH/keyring/run"
 	chmod 700 "$TRASH/keyring/run"
 	keyring_daemon || return 1
 	at_exit keyring_stop
+	for _i in $(seq 1 100); do
+		[ -n "$(keyring_pid)" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 keyring_lock() {

@@ -2,8 +2,8 @@
 # The keyring backend's own promises (security.md 2.10, contract.md 7):
 # what other tools see of our items (K-03), other applications' items
 # (K-05), no bus and a service that never answers (K-01, K-02), a locked
-# collection, the choice `auto` makes, and libsecret staying out of runs
-# that do not need it.
+# collection, the choice `auto` makes, and GLib staying out of runs that
+# do not need it.
 . "$(dirname "$0")/lib-keyring.sh"
 . "$(dirname "$0")/lib.sh"
 
@@ -199,24 +199,26 @@ check_run 'after unlock the record is still there' 0 'locked-record'
 run_bt keyring get lk2
 check_run 'after unlock: nothing was stored while locked' 1 ''
 
-# --- libsecret only in runs that use the keyring (helper/module.h) ---------
+# --- GLib only in runs that use the keyring (helper/module.h) --------------
 LD_DEBUG=libs ASTRO_CRED_BACKEND=file "$tool" - list >/dev/null \
 	2>"$TRASH/ld"
-test_expect 'backend file: libsecret is not loaded' '
-	grep -q "calling init" "$TRASH/ld" && ! grep -q libsecret "$TRASH/ld"'
+test_expect 'backend file: GLib is not loaded' '
+	grep -q "calling init" "$TRASH/ld" &&
+	! grep -Eq "libgio|libsecret" "$TRASH/ld"'
 nobus LD_DEBUG=libs ASTRO_CRED_BACKEND=auto "$tool" - which
-test_expect 'auto without a bus: libsecret is not loaded' '
-	[ "$out" = file ] && ! grep -q libsecret "$TRASH/err"'
+test_expect 'auto without a bus: GLib is not loaded' '
+	[ "$out" = file ] && ! grep -Eq "libgio|libsecret" "$TRASH/err"'
 LD_DEBUG=libs "$tool" keyring list >/dev/null 2>"$TRASH/ld"
-test_expect 'backend keyring: libsecret is loaded (the check above can fail)' '
-	grep -q "libsecret-1.so" "$TRASH/ld"'
+test_expect 'backend keyring: GLib is loaded (the checks above can fail)' '
+	grep -q "libgio-2.0.so" "$TRASH/ld"'
 test_expect 'astro-cred itself does not link libsecret or GLib' '
 	readelf -d "$ASTRO_CRED" >"$TRASH/elf" &&
 	grep -q NEEDED "$TRASH/elf" &&
 	! grep -Eq "libsecret|libglib|libgio" "$TRASH/elf"'
-test_expect 'keyring.so links libsecret' '
-	readelf -d "$ASTRO_CRED_BUILD/lib/astro-cred/keyring.so" |
-	grep NEEDED | grep -q libsecret'
+test_expect 'keyring.so links GLib (GDBus), not libsecret' '
+	readelf -d "$ASTRO_CRED_BUILD/lib/astro-cred/keyring.so" >"$TRASH/elf" &&
+	grep NEEDED "$TRASH/elf" | grep -q libgio &&
+	! grep -q libsecret "$TRASH/elf"'
 
 # Without its module (a copy of the tool far from ../lib/astro-cred).
 mkdir -p "$TRASH/bin"

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,39 @@ static void test_temps(void)
 	   "names outside our pattern are kept");
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The wait's deadline borrows SIGALRM: the caller's handler and a blocked
+ * SIGALRM in its mask are what they were afterwards.  (p1 is held.)
+ */
+static void test_lock_signals(void)
+{
+	struct sigaction sa, got;
+	struct profile_lock *b = NULL;
+	sigset_t set, mask;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	ok(profile_lock("p1", &b) == ST_TRANSIENT && !b,
+	   "times out with SIGALRM blocked by the caller");
+	sigaction(SIGALRM, NULL, &got);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	ok(got.sa_handler == on_alarm && (got.sa_flags & SA_RESTART),
+	   "the caller's SIGALRM handler is back");
+	ok(sigismember(&mask, SIGALRM), "and SIGALRM is blocked again");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
 static void test_locks(void)
 {
 	struct profile_lock *a = NULL, *b = NULL, *c = NULL;
@@ -284,6 +318,7 @@ static void test_locks(void)
 	ok(profile_lock("p1", &b) == ST_TRANSIENT && !b &&
 	       said("gave up after 0.3 s"),
 	   "a second lock on p1 times out with exit 5");
+	test_lock_signals();
 	profile_unlock(a);
 	ok(profile_lock("p1", &b) == ST_OK, "free again after unlock");
 	profile_unlock(b);
