@@ -32,6 +32,13 @@ CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# Quiet build lines; `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  $(1) $@";
+endif
+
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
 CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
@@ -82,45 +89,45 @@ TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOL_SRCS))
 
 .PHONY: all check demo bench fuzz fuzz-smoke install uninstall clean style \
-	deps test-build unit-tests
+	deps test-build unit-tests hardening memcheck
 all: $(BIN) $(DOCKER_BIN) $(MODULES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+	$(call Q,CC)$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
 		$(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BIN): $(MAIN_OBJ) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) -Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
 
 $(DOCKER_BIN): $(BIN)
 	ln -sf astro-cred $@
 
 $(MODDIR)/net.so: $(NET_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
 
 $(MODDIR)/keyring.so: $(KEYRING_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(KEYRING_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) -shared -o $@ $^ $(KEYRING_LIBS)
 
 # Unit tests link every object directly (no modules) with every library.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+	$(call Q,LD)$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
 		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(NET_LIBS) \
 		$(KEYRING_LIBS)
 $(BUILD)/tests/%: tests/tools/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
+	$(call Q,LD)$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) \
 		$(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(NET_LIBS) \
 		$(KEYRING_LIBS)
 # backend-tool is linked as the executable is (core objects, libsodium and
 # cJSON only, --export-dynamic) so that it loads keyring.so like astro-cred.
 $(BUILD)/tests/backend-tool: tests/tools/backend-tool.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	$(call Q,LD)$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
 
 test-build: all $(UNIT_BINS) $(TEST_TOOLS)
@@ -137,6 +144,21 @@ check: deps
 	$(MAKE) fuzz-smoke
 	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
 		tests/run
+
+# hardening: the crash, HTTP, canary, hygiene and concurrency tests at full
+# size (every fault point; 128 x 20 stampede), then memcheck.  make check
+# runs the same tests at smoke size.  See docs/security.md.
+hardening: deps
+	$(MAKE) test-build BUILD=build-san SAN=1
+	$(MAKE) all
+	FULL=1 STAMPEDE_N=128 STAMPEDE_RUNS=20 ASTRO_CRED_BUILD=$(CURDIR)/build-san \
+		ASTRO_CRED_RELEASE=$(CURDIR)/build tests/run -v tests/t/t08*.sh
+	$(MAKE) memcheck
+
+# memcheck: representative commands under Valgrind on the release build.
+memcheck: all
+	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
+		tests/run -v tests/hardening/memcheck
 
 demo: deps all
 	tests/demo/run
@@ -157,14 +179,16 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument \
+	$(call Q,FUZZCC)$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument \
 		$(CORE_CFLAGS) $(NET_CFLAGS) $(KEYRING_CFLAGS) $(FUZZ_FLAGS) \
 		-MMD -MP -c -o $@ $<
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -g -O1 \
+	$(call Q,FUZZLD)$(FUZZ_CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS) \
 		$(NET_LIBS) $(KEYRING_LIBS)
 
+# Keep the objects: make would delete them as intermediates of the pattern.
+.SECONDARY: $(FUZZ_OBJS)
 fuzz-build: $(FUZZ_BINS)
 fuzz-smoke: fuzz-build
 	tests/fuzz/run smoke $(FUZZ_BINS)

@@ -15,6 +15,7 @@
 #include "backends/busenv.h"
 #include "backends/keyring.h"
 #include "backends/sealed.h"
+#include "helper/config.h"
 #include "helper/log.h"
 #include "helper/module.h"
 
@@ -149,13 +150,16 @@ static enum status backend_auto(const struct backend **out)
 enum status backend_select(const struct backend **out)
 {
 	const char *name = getenv("ASTRO_CRED_BACKEND");
+	const char *from = "ASTRO_CRED_BACKEND";
 	const struct backend *b;
 
-	/*
-	 * HOOK(config): when ASTRO_CRED_BACKEND is unset or empty, the
-	 * config file's `backend` key (keyring|file|auto) goes here, before
-	 * the default; the environment wins over the file.
-	 */
+	/* The environment wins over the config file's `backend` key. */
+	if (!name || !*name) {
+		if (config_check() != ST_OK)
+			return ST_USAGE;
+		name = config_get("backend");
+		from = "the config file";
+	}
 	if (!name || !*name)
 		name = "auto";
 	if (!strcmp(name, "auto"))
@@ -163,9 +167,9 @@ enum status backend_select(const struct backend **out)
 	b = backend_find(name);
 	if (!b)
 		return fail(ST_USAGE,
-			    "unknown backend '%s' in ASTRO_CRED_BACKEND: use "
-			    "keyring, file or auto",
-			    name);
+			    "unknown backend '%s' in %s: use keyring, file or "
+			    "auto",
+			    name, from);
 	verbose("backend: %s", b->name);
 	*out = b;
 	return ST_OK;

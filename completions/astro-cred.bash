@@ -31,7 +31,7 @@ _astro_cred_options()
 	rotate) echo -p ;;
 	create) echo -p --from --scope --entity --role --expiry-days --name \
 		--description ;;
-	env) echo -p --shell --unset --force ;;
+	env) echo -p --shell --min-ttl --unset --force ;;
 	exec) echo -p --min-ttl -- ;;
 	check) echo -p --min-ttl ;;
 	*) return 1 ;;

@@ -51,7 +51,7 @@ $c -n "__astro_cred_verb $all" -s h -l help -d 'Print help'
 $c -n '__astro_cred_verb get store erase list rotate env exec check' \
     -s p -x -a '(__astro_cred_profiles)' -d Profile
 $c -n '__astro_cred_verb create' -s p -x -d 'The new profile'
-$c -n '__astro_cred_verb get exec check' -l min-ttl -x -d 'Need at least DUR left'
+$c -n '__astro_cred_verb get env exec check' -l min-ttl -x -d 'Need at least DUR left'
 $c -n '__astro_cred_verb get' -l format -x -a 'kv json raw' -d 'Output format'
 $c -n '__astro_cred_verb get env' -l force -d 'Print the token to a terminal'
 $c -n '__astro_cred_verb store' -l no-verify -d 'Do not ask the API first'

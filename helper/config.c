@@ -15,12 +15,7 @@
 #include "helper/log.h"
 #include "helper/secmem.h"
 
-struct entry {
-	char *key, *value;
-};
-
-static struct entry *entries;
-static size_t nentries;
+static struct config cfg = CONFIG_INIT;
 static int loaded;
 static enum status load_status = ST_OK;
 
@@ -54,20 +49,21 @@ static char *trim(char *s)
 	return s;
 }
 
-static void add_entry(const char *section, const char *key, const char *val)
+static void add_entry(struct config *c, const char *section, const char *key,
+		      const char *val)
 {
 	size_t kl = strlen(section) + strlen(key) + 2;
 	char *k = xmalloc(kl);
 
 	snprintf(k, kl, "%s%s%s", section, *section ? "." : "", key);
-	entries = xrealloc(entries, (nentries + 1) * sizeof(*entries));
-	entries[nentries].key = k;
-	entries[nentries].value = xstrdup(val);
-	nentries++;
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+	c->v[c->n].key = k;
+	c->v[c->n].value = xstrdup(val);
+	c->n++;
 }
 
-static int parse_line(char *line, char *section, size_t seclen,
-		      const char *path, int lineno)
+static int parse_line(struct config *c, char *line, char *section,
+		      size_t seclen, const char *path, int lineno)
 {
 	char *s = trim(line), *eq;
 
@@ -89,11 +85,12 @@ static int parse_line(char *line, char *section, size_t seclen,
 	*eq = '\0';
 	if (!*trim(s))
 		return error("%s:%d: empty key", path, lineno);
-	add_entry(section, trim(s), trim(eq + 1));
+	add_entry(c, section, trim(s), trim(eq + 1));
 	return 0;
 }
 
-static enum status parse_config(char *buf, const char *path)
+/* Parse the NUL-terminated text buf (modified in place) into c. */
+static enum status parse_lines(struct config *c, char *buf, const char *path)
 {
 	char section[128] = "";
 	int lineno = 0;
@@ -103,15 +100,56 @@ static enum status parse_config(char *buf, const char *path)
 		if (nl)
 			*nl++ = '\0';
 		lineno++;
-		for (char *c = line; *c; c++)
-			if (iscntrl((unsigned char)*c) && *c != '\t')
+		for (char *ch = line; *ch; ch++)
+			if (iscntrl((unsigned char)*ch) && *ch != '\t')
 				return fail(ST_USAGE,
 					    "%s:%d: control character", path,
 					    lineno);
-		if (parse_line(line, section, sizeof(section), path, lineno))
+		if (parse_line(c, line, section, sizeof(section), path, lineno))
 			return ST_USAGE;
 	}
 	return ST_OK;
+}
+
+enum status config_parse(const char *buf, size_t len, const char *origin,
+			 struct config *out)
+{
+	char *copy;
+	enum status ret;
+
+	*out = (struct config)CONFIG_INIT;
+	if (len > CONFIG_MAX)
+		return fail(ST_USAGE, "config '%s' is over %d bytes", origin,
+			    CONFIG_MAX);
+	if (memchr(buf, '\0', len))
+		return fail(ST_USAGE, "config '%s' contains a NUL byte",
+			    origin);
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	ret = parse_lines(out, copy, origin);
+	free(copy);
+	if (ret != ST_OK)
+		config_clear(out);
+	return ret;
+}
+
+void config_clear(struct config *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].key);
+		free(c->v[i].value);
+	}
+	free(c->v);
+	*c = (struct config)CONFIG_INIT;
+}
+
+const char *config_lookup(const struct config *c, const char *key)
+{
+	for (size_t i = c->n; i-- > 0;)
+		if (!strcmp(c->v[i].key, key))
+			return c->v[i].value;
+	return NULL;
 }
 
 static enum status load(void)
@@ -143,12 +181,7 @@ static enum status load(void)
 		error("cannot read config '%s'", path);
 		goto out;
 	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n)) {
-		error("config '%s' contains a NUL byte", path);
-		goto out;
-	}
-	ret = parse_config(buf, path);
+	ret = config_parse(buf, (size_t)n, path, &cfg);
 out:
 	free(buf);
 	close(fd);
@@ -160,15 +193,6 @@ enum status config_check(void)
 	if (!loaded) {
 		loaded = 1;
 		load_status = load();
-		if (load_status != ST_OK) {
-			for (size_t i = 0; i < nentries; i++) {
-				free(entries[i].key);
-				free(entries[i].value);
-			}
-			free(entries);
-			entries = NULL;
-			nentries = 0;
-		}
 	}
 	return load_status;
 }
@@ -176,10 +200,7 @@ enum status config_check(void)
 const char *config_get(const char *key)
 {
 	config_check();
-	for (size_t i = nentries; i-- > 0;)
-		if (!strcmp(entries[i].key, key))
-			return entries[i].value;
-	return NULL;
+	return config_lookup(&cfg, key);
 }
 
 void config_section_keys(const char *section, struct strlist *out)
@@ -187,10 +208,10 @@ void config_section_keys(const char *section, struct strlist *out)
 	size_t n = strlen(section);
 
 	config_check();
-	for (size_t i = 0; i < nentries; i++)
-		if (!strncmp(entries[i].key, section, n) &&
-		    entries[i].key[n] == '.')
-			strlist_push(out, entries[i].key + n + 1);
+	for (size_t i = 0; i < cfg.n; i++)
+		if (!strncmp(cfg.v[i].key, section, n) &&
+		    cfg.v[i].key[n] == '.')
+			strlist_push(out, cfg.v[i].key + n + 1);
 }
 
 int parse_duration(const char *s, int64_t *out)

@@ -17,12 +17,36 @@
 #ifndef ASTRO_CRED_CONFIG_H
 #define ASTRO_CRED_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "helper/status.h"
 #include "helper/strlist.h"
 
 #define CONFIG_MAX (64 * 1024)
+
+/* A parsed config: entries in file order, keys as "section.key". */
+struct config_entry {
+	char *key, *value;
+};
+struct config {
+	struct config_entry *v;
+	size_t n;
+};
+#define CONFIG_INIT { NULL, 0 }
+
+/*
+ * Parse len bytes of config text (a pure function: no file, no globals).
+ * Over CONFIG_MAX, a NUL byte, a control character other than TAB or a
+ * malformed line is ST_USAGE, reported once as "ORIGIN:LINE: ..."; *out
+ * is then empty.  Free with config_clear().
+ */
+enum status config_parse(const char *buf, size_t len, const char *origin,
+			 struct config *out);
+/* Free the entries; c is empty afterwards.  Accepts an empty config. */
+void config_clear(struct config *c);
+/* The value of the last entry named key, or NULL. */
+const char *config_lookup(const struct config *c, const char *key);
 
 /*
  * Value of KEY ("backend", "docker.HOST"), or NULL.  The file is read once

@@ -131,12 +131,13 @@ static const char env_help[] =
     "usage: astro-cred env [-p PROFILE]\n"
     "                      "
     "[--shell sh|bash|zsh|fish|powershell|json|dotenv]\n"
-    "                      [--unset] [--force] [-v]\n"
+    "                      [--min-ttl DUR] [--unset] [--force] [-v]\n"
     "\n"
     "Print statements that export ASTRO_API_TOKEN and\n"
     "ASTRO_API_TOKEN_EXPIRES_AT:  eval \"$(astro-cred env)\"\n"
     "\n" PROFILE_OPT
     "  --shell SHELL        the syntax (default: after $SHELL, else sh)\n"
+    "  --min-ttl DUR        renew first unless valid at least this long\n"
     "  --unset              print statements that clear both variables\n"
     "  --force              print the token even to a terminal\n" COMMON_OPTS;
 

@@ -35,6 +35,7 @@ test_cleanups=
 trap 'test_cleanup_all' EXIT
 
 test_cleanup_all() {
+	[ -n "${KEEP_TRASH:-}" ] && { echo "# kept $TRASH"; return; }
 	eval "$test_cleanups"
 	rm -rf "$TRASH"
 }

@@ -257,6 +257,36 @@ test_expect 'the token is deleted at the API and forgotten here' '
 run_cred erase -p dep </dev/null
 check_run 'erase of a missing profile is exit 1' 1 ''
 
+# --- list --remote: the audit view -------------------------------------
+run_cred get -p ws --format kv </dev/null
+ws_now=$(printf '%s\n' "$out" | sed -n 's/^token_id=//p')
+run_cred list --remote -p root --format kv </dev/null
+test_expect 'list --remote shows the organization tokens, marking ours' '
+	[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -qx "token_id=$ws_now" &&
+	printf "%s\n" "$out" | grep -A5 -x "token_id=$ws_now" |
+		grep -qx "profile=ws" &&
+	! printf "%s" "$out" | grep -q "eyJ"'
+run_cred list --remote -p root --workspace ws-1 --format json </dev/null
+test_expect 'list --remote --workspace filters (json)' '
+	[ "$rc" = 0 ] && printf "%s" "$out" | python3 -c "
+import json,sys; a=json.load(sys.stdin)
+assert a and all(t[\"scope\"]==\"WORKSPACE\" for t in a), a"'
+run_cred list --remote -p root --org-only --format kv </dev/null
+test_expect 'list --remote --org-only lists only organization tokens' '
+	[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -q "^scope=ORGANIZATION" &&
+	! printf "%s\n" "$out" | grep -q "^scope=WORKSPACE"'
+run_cred list --remote -p root --agent --deployment dep-1 --format kv </dev/null
+test_expect 'list --remote --agent lists the deployment agent tokens' '
+	[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -qx "profile=agent"'
+run_cred list --remote -p root --agent </dev/null
+check_run 'list --remote --agent needs --deployment' 2 '' 'deployment'
+run_cred list --workspace x </dev/null
+check_run 'filters without --remote are a usage error' 2 ''
+run_cred list --format kv </dev/null
+test_expect 'list (local) never prints a token' '
+	[ "$rc" = 0 ] && printf "%s\n" "$out" | grep -qx "profile=root" &&
+	! printf "%s" "$out" | grep -q "eyJ"'
+
 run_cred check -p root </dev/null
 check_run 'check: a never-expiring token is valid' 0 ''
 run_cred check -p ws --min-ttl 2d </dev/null

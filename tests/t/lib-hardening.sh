@@ -1,0 +1,48 @@
+# tests/t/lib-hardening.sh: helpers shared by the hardening tests (t08*),
+# sourced after lib.sh and lib-emu.sh.
+#
+#   tok_valid FILE          the API accepts the token in FILE (GET of itself)
+#   same_tok A B            files A and B hold the same token (emuctl ends
+#                           its output with a newline, `get --format raw` not)
+#   store_req FILE TOK [L]  write a store request for the token in file TOK,
+#                           with extra lines L (rotate_before=1h, parent=p)
+#   now_ms                  a monotonic-enough wall clock in milliseconds
+#   ms_since T              milliseconds elapsed since now_ms printed T
+
+tok_valid() {
+	python3 - "$1" <<'PYEOF'
+import base64, json, os, ssl, sys, urllib.error, urllib.request
+tok = open(sys.argv[1]).read().strip()
+if not tok:
+    sys.exit(3)
+p = tok.split(".")[1]
+c = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+url = "%s/organizations/%s/tokens/%s" % (os.environ["ASTRO_API_URL"],
+                                         c["org_id"], c["apiTokenId"])
+req = urllib.request.Request(url, headers={"Authorization": "Bearer " + tok})
+ctx = ssl.create_default_context(cafile=os.environ["ASTRO_CRED_CA_FILE"])
+try:
+    urllib.request.urlopen(req, context=ctx, timeout=10).read()
+except urllib.error.HTTPError as e:
+    sys.exit(1 if e.code == 401 else 2)
+PYEOF
+}
+
+same_tok() {
+	[ "$(cat "$1")" = "$(cat "$2")" ]
+}
+
+store_req() {
+	_f=$1 _t=$2
+	shift 2
+	{ printf 'token=%s\n' "$(cat "$_t")"; for _l in "$@"; do
+		printf '%s\n' "$_l"; done; } >"$_f"
+}
+
+now_ms() {
+	date +%s%3N
+}
+
+ms_since() {
+	echo $(($(now_ms) - $1))
+}
