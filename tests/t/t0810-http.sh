@@ -177,7 +177,7 @@ fresh_r
 ASTRO_CRED_API_TIMEOUT_MS=$BUDGET timed $((BUDGET + 1000)) \
 	"$REL" get -p r --format raw </dev/null
 emuctl fault clear >/dev/null
-test_expect "H-05: a crawling answer to a renewal's rotate: no token printed, exit $rc in $ms ms" '
+test_expect "H-05: a rotate answer announcing 1 MB, sent slowly: refused at once by the body cap (exit $rc, $ms ms), no token printed" '
 	[ "$rc" != 0 ] && [ ! -s "$TRASH/out" ]'
 
 # --- H-06 100 MB bodies -------------------------------------------------------
