@@ -91,7 +91,7 @@ reset_store() {
 
 # Temp files left in tmp/ other than the stale seed.
 young_temps() {
-	ls -A "$S/tmp" | grep -v -x "$STALE" | wc -l
+	find "$S/tmp" -mindepth 1 ! -name "$STALE" | wc -l
 }
 
 # --- scenario set-up and checks ------------------------------------------
@@ -237,7 +237,7 @@ for sc in store renew replace; do
 	test_expect "$sc: a fault-free traced run works" "reference $sc"
 	fired_sc=0
 	for cls in openat write fsync fdatasync rename unlink close; do
-		fired=0 bad=0 outcomes=
+		fired=0 bad=0 outcomes=''
 		# Walk the points; in FULL mode keep going past the reference
 		# count until the injection no longer fires.
 		list=$(points "$sc" "$cls")
@@ -290,7 +290,7 @@ test_expect 'the kill points cover the write path of every scenario' '
 # --- ENOSPC and EIO --------------------------------------------------------
 total_errs=0
 for sc in store renew replace; do
-	errs=0 bad=0 outcomes= named=0
+	errs=0 bad=0 outcomes='' named=0
 	for e in ENOSPC EIO; do
 		for cls in write fsync rename; do
 			# Smoke: the errno each call meets most in practice.

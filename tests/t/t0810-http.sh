@@ -150,7 +150,7 @@ for c in wrongname expired selfsigned; do
 		echo "# TLS $c: exit $rc, $reqs requests: $err"
 	fi
 done
-ASTRO_CRED_CA_FILE= timed 10000 "$REL" store -p tls-system <"$TRASH/req.a"
+ASTRO_CRED_CA_FILE='' timed 10000 "$REL" store -p tls-system <"$TRASH/req.a"
 [ "$rc" = 5 ] && tls_refused=$((tls_refused + 1))
 test_expect "H-02: wrong name, expired, untrusted CA, system trust only: $tls_refused/4 refused before any request" \
 	'[ $tls_refused = 4 ] &&
@@ -177,7 +177,7 @@ fresh_r
 ASTRO_CRED_API_TIMEOUT_MS=$BUDGET timed $((BUDGET + 1000)) \
 	"$REL" get -p r --format raw </dev/null
 emuctl fault clear >/dev/null
-test_expect "H-05: a crawling answer to a renewal's rotate: no token printed, exit $rc in $ms ms" '
+test_expect "H-05: a rotate answer announcing 1 MB, sent slowly: refused at once by the body cap (exit $rc, $ms ms), no token printed" '
 	[ "$rc" != 0 ] && [ ! -s "$TRASH/out" ]'
 
 # --- H-06 100 MB bodies -------------------------------------------------------
@@ -272,7 +272,7 @@ test_expect 'H-09: a revoked token: one rotate (401), exit 4, no loop' '
 
 # --- H-10 proxies ---------------------------------------------------------------
 spy_start proxy proxy
-https_proxy="http://127.0.0.1:$spy_port" NO_PROXY= no_proxy= \
+https_proxy="http://127.0.0.1:$spy_port" NO_PROXY='' no_proxy='' \
 	timed 10000 "$REL" store -p a <"$TRASH/req.a"
 test_expect 'H-10: https_proxy: works through CONNECT; the proxy sees no token' '
 	[ "$rc" = 0 ] &&

@@ -277,6 +277,7 @@ until grep -q locked "$L/holder.out" 2>/dev/null || [ $tries -ge 100 ]; do
 	tries=$((tries + 1))
 done
 mkdir -p "$TRASH/cwd"
+# shellcheck disable=SC3045 # dash and bash have ulimit -c
 (cd "$TRASH/cwd" && ulimit -c unlimited &&
 	exec "$REL" rotate -p canary </dev/null >/dev/null 2>&1) &
 waiter=$!
@@ -287,6 +288,8 @@ segv_rc=$?
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 # Positive control: an ordinary process does leave a core here.
+# shellcheck disable=SC3045 # dash and bash have ulimit -c
+# shellcheck disable=SC3045
 (cd "$TRASH/cwd" && ulimit -c unlimited && exec sleep 5) 2>/dev/null &
 ctl=$!
 sleep 0.2

@@ -81,7 +81,7 @@ stampede_run() {
 		"$errs bytes on stderr, $uniq distinct outputs, new=$new live=$live"
 }
 
-bad_runs=0 rotations= slowest=0
+bad_runs=0 rotations='' slowest=0
 run=1
 while [ $run -le "$RUNS" ]; do
 	line=$(stampede_run $run)
