@@ -77,6 +77,32 @@ enum status life_write(struct life *L, struct record *r)
 	return st;
 }
 
+/*
+ * Persist a record that holds a token just issued by the API, the only copy
+ * there is.  A write can fail after its rename took effect (the directory
+ * fsync): then the store already holds the new token, and saying it was
+ * lost would send the user to re-bootstrap for nothing.  Read back to tell.
+ */
+static enum status write_new_token(struct life *L, struct record *r)
+{
+	struct record back;
+	enum status st = life_write(L, r);
+
+	if (st == ST_OK)
+		return ST_OK;
+	record_init(&back);
+	if (life_read(L, r->profile, &back) == ST_OK && back.token &&
+	    !strcmp(back.token, r->token) &&
+	    back.generation == r->generation) {
+		warning("profile '%s': the new token is stored, but the store "
+			"could not confirm it reached the disk",
+			r->profile);
+		st = ST_OK;
+	}
+	record_clear(&back);
+	return st;
+}
+
 /* "N%" of the lifetime, or a duration; -1 when unusable. */
 static int64_t policy_margin(const struct record *r)
 {
@@ -317,7 +343,7 @@ static enum status replace(struct life *L, struct record *r, int depth,
 	snprintf(r->orphan_id, sizeof(r->orphan_id), "%s", old_id);
 	r->state = REC_OK;
 	/* The new token is persisted before the old one is deleted. */
-	if ((st = life_write(L, r)) != ST_OK)
+	if ((st = write_new_token(L, r)) != ST_OK)
 		goto out;
 	test_crash_point("after_persist");
 	if (life_delete_token(L, r, p.token, old_id) == ST_OK) {
@@ -394,7 +420,7 @@ static enum status rotate_in_place(struct life *L, struct record *r,
 		st = life_apply_token(r, t.token, t.id);
 		r->state = REC_OK;
 		if (st == ST_OK)
-			st = life_write(L, r);
+			st = write_new_token(L, r);
 		if (st == ST_OK)
 			test_crash_point("after_persist");
 		if (st != ST_OK)
