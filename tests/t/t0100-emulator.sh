@@ -84,7 +84,7 @@ gone() {
 }
 test_expect 'the emulator stops on SIGTERM and removes its port file' '
 	kill "$EMU_PID" && n=0 &&
-	while ! gone "$EMU_PID" && [ $n -lt 100 ]; do
+	while ! gone "$EMU_PID" && [ $n -lt 300 ]; do
 		sleep 0.1; n=$((n + 1)); done &&
 	gone "$EMU_PID" && [ ! -e "$TRASH/emu/port" ]'
 test_done
