@@ -3,7 +3,7 @@
 
 Python 3 standard library only.  HTTPS on 127.0.0.1 with a throw-away CA made
 by the `openssl` command.  It emulates the token paths of the Astro Platform
-API (/work/shared/reference/astro-api-v1.openapi.yml: ListApiTokens,
+API (../shared/reference/astro-api-v1.openapi.yml: ListApiTokens,
 CreateApiToken, GetApiToken, UpdateApiToken, UpdateApiTokenRoles,
 RotateApiToken, DeleteApiToken, ListAgentTokens, CreateAgentToken,
 GetAgentToken, DeleteAgentToken) under two base paths, /v1 and the deprecated
