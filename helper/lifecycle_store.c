@@ -331,7 +331,9 @@ enum status life_create(struct life *L, const struct create_req *q)
 	record_init(&p);
 	if ((st = check_create(L, q)) != ST_OK)
 		return st;
-	create_record(&r, q, &p);
+	/* life_parent needs only the names; the rest comes from the parent. */
+	snprintf(r.profile, sizeof(r.profile), "%s", q->profile);
+	snprintf(r.parent, sizeof(r.parent), "%s", q->from);
 	if ((st = life_parent(L, &r, &p)) != ST_OK)
 		goto out;
 	create_record(&r, q, &p);
