@@ -65,6 +65,13 @@ mkdir -p "$NB"
 cp "$TRASH/req" "$NB/req"
 head -c 32 /dev/urandom >"$NB/key"
 chmod 600 "$NB/key"
+# nobody may not be able to reach the checkout (CI can clone under a 0700
+# directory): run copies of the release binary, its modules and the tool.
+mkdir -p "$NB/bin" "$NB/lib"
+cp "$REL" "$NB/bin/astro-cred"
+cp -r "$ASTRO_CRED_RELEASE/lib/astro-cred" "$NB/lib/"
+cp "$TOOL" "$NB/bin/store-tool"
+REL="$NB/bin/astro-cred" TOOL="$NB/bin/store-tool"
 chown -R nobody:nogroup "$NB"
 chmod 700 "$NB"
 as_nobody() {
