@@ -13,6 +13,13 @@ event to DIR/log.  Modes:
            body one byte every 500 ms (slowloris).
   silent   accepts TCP connections and never says a word (a peer that
            hangs: the client's timeouts must end it).
+  blackhole
+           a listening port that drops every SYN (security.md H-04): the
+           socket listens with a backlog of 0 and never accepts, and the
+           spy fills its accept queue itself; the kernel then drops each
+           further SYN (TcpExt ListenOverflows counts them) and the client
+           sees no answer at all, as behind a firewall's DROP rule.  The
+           port is written only once a probe connection has timed out.
   proxy    a plain-HTTP CONNECT proxy: logs each request line and header
            names, tunnels CONNECT to 127.0.0.1 only, answers anything
            else with 405.
@@ -166,6 +173,23 @@ def handle(conn, args, ctx):
             pass
 
 
+def blackhole(srv):
+    """Fill srv's accept queue (listen(0): one slot) until a probe's SYN
+    goes unanswered; returns the sockets holding the queue."""
+    held = []
+    port = srv.getsockname()[1]
+    for _ in range(8):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.settimeout(0.5)
+        try:
+            c.connect(("127.0.0.1", port))
+        except socket.timeout:
+            c.close()
+            return held
+        held.append(c)
+    raise SystemExit("blackhole: SYNs are still answered after 8 connections")
+
+
 def watch_parent():
     parent = os.getppid()
     while os.getppid() == parent:
@@ -175,7 +199,7 @@ def watch_parent():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("tls", "slow", "silent", "proxy"))
+    p.add_argument("mode", choices=("tls", "slow", "silent", "blackhole", "proxy"))
     p.add_argument("--dir", required=True)
     p.add_argument("--cert")
     p.add_argument("--key")
@@ -189,13 +213,18 @@ def main():
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
-    srv.listen(64)
+    srv.listen(0 if args.mode == "blackhole" else 64)
+    if args.mode == "blackhole":
+        held = blackhole(srv)
+        log(args.dir, event="blackhole", held=len(held))
     tmp = os.path.join(args.dir, "port.tmp")
     with open(tmp, "w") as f:
         f.write(str(srv.getsockname()[1]))
     os.replace(tmp, os.path.join(args.dir, "port"))
     if args.exit_with_parent:
         threading.Thread(target=watch_parent, daemon=True).start()
+    while args.mode == "blackhole":
+        time.sleep(3600)
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=handle, args=(conn, args, ctx),

@@ -162,11 +162,25 @@ ASTRO_API_URL="http://127.0.0.1:$EMU_PORT/v1" timed 10000 \
 test_expect 'H-03: an http:// API URL is a usage error before any connection' '
 	[ "$rc" = 2 ] && printf "%s" "$err" | grep -q "must be an https:// URL"'
 
-# --- H-04 / H-05 a peer that hangs, a body that crawls ---------------------
+# --- H-04 / H-05 a peer that hangs, a port that drops SYNs, a body that crawls ---------------------
 spy_start silent silent
 ASTRO_API_URL="https://127.0.0.1:$spy_port/v1" ASTRO_CRED_API_TIMEOUT_MS=$BUDGET \
 	timed $((BUDGET + 1000)) "$REL" store -p silent <"$TRASH/req.a"
 test_expect "H-04: a silent peer: exit 5 in $ms ms (budget $BUDGET ms)" '[ "$rc" = 5 ]'
+# listen_overflows: the kernel's count of SYNs dropped on a full accept queue.
+listen_overflows() {
+	awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") c = i; n = 1 }
+		else print $c }' /proc/net/netstat
+}
+spy_start blackhole blackhole
+drops0=$(listen_overflows)
+ASTRO_API_URL="https://127.0.0.1:$spy_port/v1" ASTRO_CRED_API_TIMEOUT_MS=$BUDGET \
+	timed $((BUDGET + 1000)) "$REL" store -p blackhole <"$TRASH/req.a"
+drops=$(($(listen_overflows) - drops0))
+test_expect "H-04: every SYN dropped ($drops dropped by the kernel): exit 5 in $ms ms (budget $BUDGET ms)" '
+	[ "$rc" = 5 ] && [ "$drops" -ge 1 ] &&
+	printf "%s" "$err" | grep -q -i "timed out\|timeout" &&
+	! "$REL" list --format kv | grep -q "^profile=blackhole"'
 spy_start slow slow --cert "$EMU_DIR/server.pem" --key "$EMU_DIR/server.key"
 ASTRO_API_URL="https://127.0.0.1:$spy_port/v1" ASTRO_CRED_API_TIMEOUT_MS=$BUDGET \
 	timed $((BUDGET + 1000)) "$REL" store -p a <"$TRASH/req.a"
