@@ -5,7 +5,7 @@ Generates more than 10,000 values (every byte 0x01..0xff alone and at the
 start, middle and end of a token and of a time, hostile strings, random
 JWT-like tokens, random hostile strings), runs them through `env-emit
 --batch` (the code `astro-cred env` uses), then through real shells:
-bash, dash and zsh with `eval "$(...)"`, the forgotten quotes `eval $(...)`
+bash, dash, busybox ash and zsh with `eval "$(...)"`, the forgotten quotes `eval $(...)`
 and the forgotten quotes with IFS=:; fish with `... | source` and
 `eval (...)`.  All of it runs in SANDBOX, a directory of glob-bait files.
 Checks: the emitter accepts exactly the values of the alphabet; every
@@ -222,6 +222,10 @@ def fish_script(form, outs, probe):
     return b"".join(lines)
 
 
+# Shells that are not a command of their own name.
+SHELL_CMD = {"ash": ["busybox", "ash"]}
+
+
 def run_script(shell, form, script):
     path = os.path.join(WORK, "script-%s-%s" % (shell, form))
     with open(path, "wb") as f:
@@ -229,7 +233,7 @@ def run_script(shell, form, script):
     env = dict(os.environ)
     for n in NAMES:
         env.pop(n.decode(), None)
-    r = subprocess.run([shell, path], stdout=subprocess.PIPE,
+    r = subprocess.run(SHELL_CMD.get(shell, [shell]) + [path], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, env=env, cwd=SANDBOX,
                        timeout=120)
     return r.returncode, r.stdout.split(b"\0"), r.stderr
@@ -285,8 +289,8 @@ def check_real(report):
             f.write(v)
         files.append(p)
     q = posix_quote
-    for shell in ("bash", "dash", "zsh", "fish"):
-        em = "fish" if shell == "fish" else ("sh" if shell == "dash"
+    for shell in ("bash", "dash", "ash", "zsh", "fish"):
+        em = "fish" if shell == "fish" else ("sh" if shell in ("dash", "ash")
                                             else shell)
         if shell == "fish":
             forms = {"| source": b"%s fish %s 2>>%s | source\n",
@@ -350,9 +354,9 @@ def main():
         total["accepted"] += acc
         total["refused"] += len(values) - acc
         for shell, forms in (("bash", EVAL_FORMS), ("dash", EVAL_FORMS),
-                             ("zsh", EVAL_FORMS),
+                             ("ash", EVAL_FORMS), ("zsh", EVAL_FORMS),
                              ("fish", ("source", "eval"))):
-            em = "sh" if shell == "dash" else shell
+            em = "sh" if shell in ("dash", "ash") else shell
             for form in forms:
                 check_shell(shell, form, kind, values, recs[em], report)
     check_real(report)

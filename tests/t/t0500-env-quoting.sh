@@ -1,7 +1,7 @@
 #!/bin/sh
 # env's output under real shells (security.md 2.2, S-01..S-06): the
-# differential round trip of more than 10,000 values through bash, dash, zsh
-# and fish, quoted and with the quotes forgotten, in a directory of
+# differential round trip of more than 10,000 values through bash, dash,
+# busybox ash, zsh and fish, quoted and with the quotes forgotten, in a directory of
 # glob-bait files.  The heavy lifting is in env_quoting.py; this script
 # sets up the sandbox, checks a few cases by hand, and turns the results
 # into TAP.
@@ -21,6 +21,7 @@ done
 for sh in bash dash zsh fish python3; do
 	test_expect "$sh is installed" "command -v $sh"
 done
+test_expect 'busybox ash is installed' 'busybox ash -c :' 
 
 # By hand, the examples of security.md 2.2.
 printf "%s" "x'\$(touch ./pwned)'" >"$WORK/s01"
