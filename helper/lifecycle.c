@@ -441,8 +441,10 @@ static enum status rotate_in_place(struct life *L, struct record *r,
 		if (st == ST_AUTH)
 			st = fail(ST_AUTH,
 				  "profile '%s': token %s was revoked or "
-				  "rotated elsewhere",
-				  r->profile, r->token_id);
+				  "rotated elsewhere (or the store was put "
+				  "back from a copy); store a live token: "
+				  "astro-cred store -p %s",
+				  r->profile, r->token_id, r->profile);
 	}
 	life_token_clear(L, &t);
 	return st;

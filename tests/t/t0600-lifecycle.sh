@@ -110,6 +110,38 @@ run_cred rotate -p a </dev/null
 test_expect 'rotate renews now' '[ "$rc" = 0 ] &&
 	[ "$(emuctl count rotate --status 200)" = 1 ]'
 
+# --- rollback: an older sealed file put back (security.md F-12) ----------
+# The format has no counter, so the old file opens; what matters is that
+# its superseded token meets the API's 401 on the next renewal, exit 4
+# with one attempt (no loop), and that storing a live token recovers.
+mint ORGANIZATION 3600 >"$TRASH/rb.tok"
+store_tok rb "$TRASH/rb.tok"
+cp "$ASTRO_CRED_DIR/profiles/rb.acrd" "$TRASH/rb.acrd.old"
+run_cred rotate -p rb </dev/null
+run_cred get -p rb --format raw </dev/null
+rb_new=$out
+test_expect 'rollback set-up: rotated, the old token is dead' '
+	[ "$rc" = 0 ] && [ -n "$rb_new" ] && [ "$rb_new" != "$(cat "$TRASH/rb.tok")" ]'
+cp "$TRASH/rb.acrd.old" "$ASTRO_CRED_DIR/profiles/rb.acrd"
+run_cred get -p rb --format raw </dev/null
+check_run 'F-12: the restored older file opens (no counter in the format)' 0 \
+	"$(cat "$TRASH/rb.tok")"
+emuctl log --clear >/dev/null
+run_cred rotate -p rb </dev/null
+check_run 'F-12: renewing its superseded token: exit 4, the API refused it' 4 '' \
+	'revoked or rotated elsewhere.*store a live token: astro-cred store -p rb'
+test_expect 'F-12: one rotate attempt, answered 401, no loop' '
+	[ "$(emuctl count rotate)" = 1 ] &&
+	[ "$(emuctl count rotate --status 401)" = 1 ]'
+run_cred get -p rb --format raw --min-ttl 1h </dev/null
+check_run 'F-12: a get that must renew: exit 4, nothing on stdout' 4 ''
+test_expect 'F-12: still no more than one attempt per invocation' '
+	[ "$(emuctl count rotate)" = 2 ]'
+printf '%s\n' "$rb_new" >"$TRASH/rb-new.tok"
+store_tok rb "$TRASH/rb-new.tok"
+run_cred get -p rb --format raw </dev/null
+check_run 'F-12: storing the live token recovers the profile' 0 "$rb_new"
+
 # --- single flight -----------------------------------------------------
 for round in 1 2 3; do
 	mint ORGANIZATION 400 >"$TRASH/c.tok"
