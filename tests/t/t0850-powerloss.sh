@@ -84,7 +84,7 @@ if ! command -v strace >/dev/null; then
 	test_done
 	exit
 fi
-test_expect 'the model finds a rename without fsync, passes the recipe' \
+test_expect 'the model finds a rename without fsync and an unsynced new directory' \
 	"'$PY' '$PL' selftest"
 emu_start
 

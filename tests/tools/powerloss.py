@@ -70,8 +70,10 @@ VARIANT how the state was made), and prints one summary line:
 
     powerloss.py selftest
 
-checks the model on hand-written traces (a rename without fsync must
-show an empty file, the full recipe must not).
+checks the model on hand-written traces: a rename without fsync must
+show an empty file, a new directory whose parent was not fsynced must
+lose what was put in it, the full recipe must show only the new file at
+the exit.
 """
 
 import argparse
@@ -282,6 +284,7 @@ class Model:
         self.ops = []             # (kind, path, path2, inode, dirs)
         self.forced = set()       # indexes of durable directory ops
         self.fds = {}             # fd -> [inode, offset]
+        self.data_version = 0     # bumped by every change of file data
         self.load_template(template)
 
     def new_inode(self, kind, data=b"", mtime=None):
@@ -373,10 +376,12 @@ class Model:
             if ino.kind == "f":
                 ino.durable = apply_ops(ino.durable, ino.pending)
                 ino.pending = []
+                self.data_version += 1
             else:
                 self.dir_sync(self.rel(self.dir_path(a[0])))
         elif name in ("sync", "syncfs"):
             self.forced = set(range(len(self.ops)))
+            self.data_version += 1
             for ino in self.inodes.values():
                 ino.durable = apply_ops(ino.durable, ino.pending)
                 ino.pending = []
@@ -414,6 +419,7 @@ class Model:
             n = self.tree[r]
             if "O_TRUNC" in fl and self.inodes[n].kind == "f":
                 self.inodes[n].pending.append(("t", 0))
+                self.data_version += 1
         elif "O_CREAT" in fl:
             n = self.tree[r] = self.new_inode("f")
             self.dir_op("create", r, None, n)
@@ -426,6 +432,7 @@ class Model:
         ino, ent = self.fd_inode(a[0])
         if ino is None:
             return
+        self.data_version += 1
         if c["name"] == "ftruncate":
             ino.pending.append(("t", int(a[1])))
             return
@@ -483,8 +490,7 @@ class Model:
     def key(self, phase):
         """What decides the states of a crash point."""
         return (phase, len(self.ops), frozenset(self.forced),
-                tuple((i, n.durable, tuple(n.pending))
-                      for i, n in self.inodes.items() if n.pending))
+                self.data_version)
 
     def kept_tree(self, kept):
         """The tree made by the operations kept, in program order."""
@@ -668,12 +674,27 @@ def selftest():
         shutil.rmtree(top)
 
 
-def write_trace(path, root, fsync_file, fsync_dir):
-    d, t, live = root, root + "/tmp.x", root + "/live"
-    lines = [
+def write_trace(path, root, fsync_file, fsync_dir, sub=None,
+                sync_parent=False):
+    """A temp file written, maybe fsynced, renamed to live (in the new
+    directory sub when given, maybe with its parent fsynced)."""
+    d = root if sub is None else root + "/" + sub
+    t, live = root + "/tmp.x", d + "/live"
+    lines = []
+    if sub is not None:
+        lines.append("1 mkdir(%s, 0700) = 0" % hexs(d.encode()))
+        if sync_parent:
+            lines += ["1 openat(%s, %s, O_RDONLY|O_DIRECTORY) = %s" % (
+                fdann("AT_FDCWD", "/"), hexs(root.encode()),
+                fdann(5, root)), "1 fsync(%s) = 0" % fdann(5, root)]
+    lines += [
         "1 openat(%s, %s, O_WRONLY|O_CREAT|O_EXCL, 0600) = %s" % (
             fdann("AT_FDCWD", "/"), hexs(t.encode()), fdann(3, t)),
-        "1 write(%s, %s, 6) = 6" % (fdann(3, t), hexs(b"new!!\n")),
+        # (another thread's call in the middle, as strace -f shows it)
+        "1 write(%s, %s, 6 <unfinished ...>" % (fdann(3, t),
+                                                hexs(b"new!!\n")),
+        "2 close(%s) = 0" % fdann(9, "/dev/null"),
+        "1 <... write resumed>) = 6",
     ]
     if fsync_file:
         lines.append("1 fsync(%s) = 0" % fdann(3, t))
@@ -690,14 +711,15 @@ def write_trace(path, root, fsync_file, fsync_dir):
         f.write("\n".join(lines) + "\n")
 
 
-def live_contents(out, phase=None):
+def live_contents(out, name, phase=None):
+    """The contents of NAME over the states (None: absent)."""
     got = set()
     with open(os.path.join(out, "manifest")) as f:
         for line in f:
             sid, _, ph = line.split()[:3]
             if phase and ph != phase:
                 continue
-            p = os.path.join(out, sid, "live")
+            p = os.path.join(out, sid, name)
             got.add(open(p, "rb").read() if os.path.exists(p) else None)
     return got
 
@@ -708,20 +730,29 @@ def run_selftest(top):
     os.makedirs(tpl)
     with open(os.path.join(tpl, "live"), "wb") as f:
         f.write(b"old\n")
+    old, new = b"old\n", b"new!!\n"
     fails = 0
     cases = [
-        # (fsync file, fsync dir, full, want any state, want at exit)
-        (False, True, True, b"", None),
-        (True, False, True, None, {b"old\n", b"new!!\n"}),
-        (True, True, True, None, {b"new!!\n"}),
-        (False, True, False, b"", None),
+        # (trace arguments, full, a state must show, at exit exactly)
+        ((False, True), True, b"", None),          # no fsync: empty file
+        ((True, False), True, None, {old, new}),   # no dir fsync: either
+        ((True, True), True, None, {new}),         # the recipe: new
+        ((False, True), False, b"", None),         # smoke finds it too
+        ((True, True, "sub"), True, None, {None, new}),  # new dir lost
+        ((True, True, "sub", True), True, None, {new}),  # parent fsynced
     ]
-    for k, (ff, fd, full, want_any, want_done) in enumerate(cases):
+    for k, (targs, full, want_any, want_done) in enumerate(cases):
         tr, out = os.path.join(top, "t%d" % k), os.path.join(top, "o%d" % k)
-        write_trace(tr, root, ff, fd)
-        explore(tr, root, tpl, out, full, 1000)
-        every = live_contents(out)
-        bad = {c for c in every if c not in (b"old\n", b"new!!\n")}
+        write_trace(tr, root, *targs)
+        name = "live" if len(targs) < 3 else targs[2] + "/live"
+        with open(os.devnull, "w") as quiet:
+            saved, sys.stdout = sys.stdout, quiet
+            try:
+                explore(tr, root, tpl, out, full, 1000)
+            finally:
+                sys.stdout = saved
+        every = live_contents(out, name)
+        bad = {c for c in every if c not in (None, old, new)}
         if want_any is not None and want_any not in every:
             print("selftest %d: no state with %r in %r" % (k, want_any,
                                                           every))
@@ -729,7 +760,7 @@ def run_selftest(top):
         if want_any is None and bad:
             print("selftest %d: torn states %r" % (k, bad))
             fails += 1
-        done = live_contents(out, "done")
+        done = live_contents(out, name, "done")
         if want_done is not None and done != want_done:
             print("selftest %d: at exit %r, want %r" % (k, done, want_done))
             fails += 1
