@@ -145,7 +145,7 @@ check: deps
 	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
 		tests/run
 
-# hardening: the crash, HTTP, canary, hygiene and concurrency tests at full
+# hardening: the crash, power-loss, HTTP, canary, hygiene and concurrency tests at full
 # size (every fault point; 128 x 20 stampede), then memcheck.  make check
 # runs the same tests at smoke size.  See docs/security.md.
 hardening: deps

@@ -115,7 +115,27 @@ static enum status store_path(char **out)
 			      "XDG_DATA_HOME or HOME");
 }
 
-/* mkdir -p with 0700 for every directory we create. */
+/*
+ * A new directory's name is durable only once the directory holding it is
+ * fsynced (security.md C-03): fsync the parent of the directory just made.
+ */
+static int sync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, ret = -1;
+
+	if (slash)
+		slash[slash == dir] = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return ret;
+}
+
+/* mkdir -p with 0700 for every directory we create, each made durable. */
 static int mkdir_p(const char *path)
 {
 	char *buf = xstrdup(path);
@@ -126,7 +146,8 @@ static int mkdir_p(const char *path)
 			continue;
 		char c = *p;
 		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(buf, 0700) == 0 ? sync_parent(buf) < 0
+					  : errno != EEXIST) {
 			error("cannot create '%s': " ERRFMT, buf,
 			      ERRARG(errno));
 			goto out;
@@ -298,7 +319,9 @@ static int open_subdir(struct storedir *sd, const char *sub, const char *path)
 	struct stat st;
 
 	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(sd->fd, sub, 0700) < 0 && errno != EEXIST)
+		/* The new name must be durable before files go in it. */
+		if (mkdirat(sd->fd, sub, 0700) == 0 ? fsync(sd->fd) < 0
+						    : errno != EEXIST)
 			return error("cannot create '%s': " ERRFMT, path,
 				     ERRARG(errno));
 		fd = openat(sd->fd, sub,

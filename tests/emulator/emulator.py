@@ -65,6 +65,9 @@ Control endpoints (no auth, never logged, never faulted), behind emuctl
   GET    /__emu/trap-log               trap listener's log, JSON lines
   DELETE /__emu/trap-log               clear it
   GET    /__emu/state                  every token (no secrets), the map
+  POST   /__emu/snapshots/NAME         save the tokens and the map as NAME
+  POST   /__emu/snapshots/NAME/restore put them back as they were (the
+                                       log, faults and signing key stay)
 
 Request log entry (one per API request, written before the response):
   {"method","path","query","op","tokenId" (the caller's, when the bearer is
@@ -93,6 +96,7 @@ Faults (each applies to the next matching API requests, `count` of them,
 
 import argparse
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -247,6 +251,7 @@ class State:
         self.trap_log = []
         self.faults = []
         self.seq = 0
+        self.snapshots = {}
 
     # Deployments -------------------------------------------------------
 
@@ -1208,6 +1213,10 @@ def control(h, url, body):
             if m.group(2) and method == "POST":
                 tok.end = time.time()
             return h.send_json(200, s.token_state(tok))
+    snap = re.fullmatch(r"/__emu/snapshots/([A-Za-z0-9_.-]+)(/restore)?",
+                        path)
+    if snap and method == "POST":
+        return control_snapshot(h, snap.group(1), bool(snap.group(2)))
     if path == "/__emu/state":
         with s.lock:
             return h.send_json(200, {
@@ -1215,6 +1224,24 @@ def control(h, url, body):
                 "deployments": s.workspace_of_deployment,
                 "daySeconds": s.day_seconds})
     return h.send_json(404, {"error": "no such control endpoint"})
+
+
+def control_snapshot(h, name, restore):
+    """Save or restore the tokens, the deployment map and the sequence
+    (what a client's requests change), so that a test can replay many
+    clients against one server state."""
+    s = h.server.state
+    with s.lock:
+        if not restore:
+            s.snapshots[name] = copy.deepcopy(
+                (s.tokens, s.workspace_of_deployment, s.seq))
+        elif name not in s.snapshots:
+            return h.send_json(404, {"error": "no such snapshot"})
+        else:
+            s.tokens, s.workspace_of_deployment, s.seq = copy.deepcopy(
+                s.snapshots[name])
+        n = len(s.tokens)
+    return h.send_json(200, {"ok": True, "tokens": n})
 
 
 def control_bootstrap(h, data, agent):
