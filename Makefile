@@ -62,6 +62,12 @@ else
 SODIUM_LIBS := $(call pc_libs,libsodium)
 endif
 CORE_LIBS := $(SODIUM_LIBS) $(call pc_libs,libcjson) -ldl
+# Full RELRO and no lazy binding for the executable and the modules.  Also
+# for secrets: the lazy-binding resolver (_dl_runtime_resolve_xsavec) saves
+# every vector register on the stack, and after a memcpy or strlen of a
+# token they hold pieces of it, left in dead stack frames until exit
+# (security.md 3.8, M-02; tests/t/t0860-residue.sh counts them).
+BIND_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 NET_LIBS := $(call pc_libs,$(NET_PKGS))
 KEYRING_LIBS := $(call pc_libs,$(KEYRING_PKGS))
 
@@ -99,18 +105,20 @@ $(BUILD)/obj/%.o: %.c
 
 $(BIN): $(MAIN_OBJ) $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(call Q,LD)$(CC) $(LDFLAGS) -Wl,--export-dynamic -o $@ $^ $(CORE_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) $(BIND_LDFLAGS) -Wl,--export-dynamic -o $@ $^ \
+		$(CORE_LIBS)
 
 $(DOCKER_BIN): $(BIN)
 	ln -sf astro-cred $@
 
 $(MODDIR)/net.so: $(NET_OBJS)
 	@mkdir -p $(dir $@)
-	$(call Q,LD)$(CC) $(LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) $(BIND_LDFLAGS) -shared -o $@ $^ $(NET_LIBS)
 
 $(MODDIR)/keyring.so: $(KEYRING_OBJS)
 	@mkdir -p $(dir $@)
-	$(call Q,LD)$(CC) $(LDFLAGS) -shared -o $@ $^ $(KEYRING_LIBS)
+	$(call Q,LD)$(CC) $(LDFLAGS) $(BIND_LDFLAGS) -shared -o $@ $^ \
+		$(KEYRING_LIBS)
 
 # Unit tests link every object directly (no modules) with every library.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) $(NET_OBJS) $(KEYRING_OBJS)

@@ -592,15 +592,18 @@ static GVariant *keyring_item_properties(const char *profile)
 
 /*
  * Create the item in collection PATH, replacing one with the very same
- * attributes (CreateItem with replace).  GLib's copies of the secret (the
- * variant, the message buffer) are freed without wiping.
+ * attributes (CreateItem with replace).  The secret's variant points at
+ * REC, in our secret memory, instead of holding a GLib copy of it (which
+ * g_variant_new_fixed_array would make and free without wiping): GDBus
+ * reads it once, when it writes the message out, before the call is
+ * sent.  That message buffer is GLib's copy, freed without wiping.
  */
 static enum status keyring_create(struct keyring_op *op, const char *path,
 				  const char *profile, const unsigned char *rec,
 				  size_t len)
 {
-	GVariant *value =
-	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, rec, len, 1);
+	GVariant *value = g_variant_new_from_data(G_VARIANT_TYPE_BYTESTRING,
+						  rec, len, TRUE, NULL, NULL);
 	GVariant *secret = g_variant_new(
 	    "(o@ay@ays)", op->session,
 	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1), value,

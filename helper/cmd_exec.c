@@ -12,17 +12,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/sealed_key.h"
 #include "helper/cmd.h"
 #include "helper/config.h"
 #include "helper/lifecycle.h"
 #include "helper/log.h"
+#include "helper/secmem.h"
 
 enum { OPT_MIN_TTL = 256 };
 
-/* Our secrets never reach the child. */
+/*
+ * Our secrets never reach the child, and the keys we hold are wiped
+ * before our image is replaced (execve discards it unwiped, and atexit
+ * handlers do not run).
+ */
 static void scrub_environment(void)
 {
 	unsetenv("ASTRO_CRED_PASSPHRASE");
+	sealed_key_clear();
+}
+
+/* exec failed: wipe the token in our environment (setenv's heap copy). */
+static void wipe_token_env(void)
+{
+	char *t = getenv("ASTRO_API_TOKEN");
+
+	if (t)
+		secmem_wipe(t, strlen(t));
+	unsetenv("ASTRO_API_TOKEN");
 }
 
 static enum status set_token_env(const struct record *r)
@@ -83,8 +100,10 @@ int cmd_exec(int argc, char **argv)
 		return st;
 	scrub_environment();
 	fflush(NULL);
+	secmem_clear_registers();
 	execvp(argv[optind], argv + optind);
 	e = errno;
+	wipe_token_env();
 	error("cannot run '%s': %s", argv[optind], strerror(e));
 	/* As env(1) and the shells: 127 not found, 126 found but failed. */
 	return e == ENOENT ? 127 : 126;

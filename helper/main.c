@@ -62,6 +62,8 @@ static int harden(void)
 {
 	struct rlimit rl = { 0, 0 };
 
+	/* First registered, so the last exit handler to run. */
+	atexit(secmem_clear_registers);
 	umask(077);
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
 		return error("cannot disable core dumps");

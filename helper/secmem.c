@@ -337,6 +337,63 @@ void secmem_json_hooks(void)
 	cJSON_InitHooks(&h);
 }
 
+/*
+ * glibc's AVX-512 string functions work in zmm16-31 (no vzeroupper
+ * needed), its AVX2 and SSE ones in the low sixteen; the compiler is not
+ * told about zmm16-31, which it does not use without -mavx512f.
+ */
+void secmem_clear_registers(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx512f"))
+		__asm__ volatile("vpxord %%zmm16, %%zmm16, %%zmm16\n\t"
+				 "vpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+				 "vpxord %%zmm18, %%zmm18, %%zmm18\n\t"
+				 "vpxord %%zmm19, %%zmm19, %%zmm19\n\t"
+				 "vpxord %%zmm20, %%zmm20, %%zmm20\n\t"
+				 "vpxord %%zmm21, %%zmm21, %%zmm21\n\t"
+				 "vpxord %%zmm22, %%zmm22, %%zmm22\n\t"
+				 "vpxord %%zmm23, %%zmm23, %%zmm23\n\t"
+				 "vpxord %%zmm24, %%zmm24, %%zmm24\n\t"
+				 "vpxord %%zmm25, %%zmm25, %%zmm25\n\t"
+				 "vpxord %%zmm26, %%zmm26, %%zmm26\n\t"
+				 "vpxord %%zmm27, %%zmm27, %%zmm27\n\t"
+				 "vpxord %%zmm28, %%zmm28, %%zmm28\n\t"
+				 "vpxord %%zmm29, %%zmm29, %%zmm29\n\t"
+				 "vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
+				 "vpxord %%zmm31, %%zmm31, %%zmm31" ::
+				     : "memory");
+	/* vzeroall clears all of registers 0-15, zmm bits included. */
+	if (__builtin_cpu_supports("avx"))
+		__asm__ volatile("vzeroall" ::
+				     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+				       "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+				       "xmm10", "xmm11", "xmm12", "xmm13",
+				       "xmm14", "xmm15", "memory");
+	else
+		__asm__ volatile("pxor %%xmm0, %%xmm0\n\t"
+				 "pxor %%xmm1, %%xmm1\n\t"
+				 "pxor %%xmm2, %%xmm2\n\t"
+				 "pxor %%xmm3, %%xmm3\n\t"
+				 "pxor %%xmm4, %%xmm4\n\t"
+				 "pxor %%xmm5, %%xmm5\n\t"
+				 "pxor %%xmm6, %%xmm6\n\t"
+				 "pxor %%xmm7, %%xmm7\n\t"
+				 "pxor %%xmm8, %%xmm8\n\t"
+				 "pxor %%xmm9, %%xmm9\n\t"
+				 "pxor %%xmm10, %%xmm10\n\t"
+				 "pxor %%xmm11, %%xmm11\n\t"
+				 "pxor %%xmm12, %%xmm12\n\t"
+				 "pxor %%xmm13, %%xmm13\n\t"
+				 "pxor %%xmm14, %%xmm14\n\t"
+				 "pxor %%xmm15, %%xmm15" ::
+				     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+				       "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+				       "xmm10", "xmm11", "xmm12", "xmm13",
+				       "xmm14", "xmm15", "memory");
+#endif
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

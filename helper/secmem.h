@@ -63,6 +63,14 @@ void secbuf_clear(struct secbuf *b);
 /* Point cJSON's allocator at the wiping wrapper; call once at start. */
 void secmem_json_hooks(void);
 
+/*
+ * Zero the vector registers (x86-64; elsewhere nothing): after a memcpy
+ * or strlen of a token they hold pieces of it, which a core would carry
+ * in its register notes.  main() registers it with atexit() first, so it
+ * runs after every other exit handler.
+ */
+void secmem_clear_registers(void);
+
 /* Ordinary allocation that dies on OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
