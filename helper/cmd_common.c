@@ -49,6 +49,12 @@ enum status cmd_format(const char *name, unsigned allowed,
 	return fail(ST_USAGE, "unknown --format '%s'", name ? name : "");
 }
 
+void cmd_not_found(enum status st, const char *profile)
+{
+	if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
+}
+
 enum status cmd_write_stdout(const void *buf, size_t len)
 {
 	const char *p = buf;

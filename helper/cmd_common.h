@@ -35,6 +35,12 @@ enum status cmd_format(const char *name, unsigned allowed,
  */
 enum status cmd_print_record(const struct record *r, enum out_format f);
 
+/*
+ * If st is ST_NOTFOUND, say that profile holds no credential: the one
+ * message every verb gives for it.
+ */
+void cmd_not_found(enum status st, const char *profile);
+
 /* Write len bytes of buf to stdout entirely, or fail with ST_TRANSIENT. */
 enum status cmd_write_stdout(const void *buf, size_t len);
 

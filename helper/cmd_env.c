@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "helper/cmd.h"
+#include "helper/cmd_common.h"
 #include "helper/config.h"
 #include "helper/lifecycle.h"
 #include "helper/log.h"
@@ -79,8 +80,7 @@ static enum status print_token(const struct env_args *a, enum shell sh)
 	vars[1] = (struct shell_var){ env_names[1], exp, SHELL_VALUE_TIME };
 	st = shell_print(STDOUT_FILENO, sh, vars, r.expires_at ? 2 : 1);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;

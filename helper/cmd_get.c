@@ -81,8 +81,7 @@ int cmd_get(int argc, char **argv)
 	else
 		st = cmd_print_record(&r, fmt);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	kv_clear(&kv);
@@ -108,8 +107,7 @@ int cmd_rotate(int argc, char **argv)
 	    (st = life_get(&L, profile, 0, 1, &r)) == ST_OK)
 		fprintf(stderr, "astro-cred: profile '%s' now holds token %s\n",
 			profile, r.token_id);
-	else if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;
@@ -150,8 +148,7 @@ int cmd_check(int argc, char **argv)
 			  r.token_id, left <= 0 ? "has expired"
 						: "expires too soon");
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;

@@ -268,8 +268,7 @@ static enum status list_remote(struct life *L, const struct list_args *a,
 	}
 	st = emit(&t, fmt);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	life_token_list_clear(L, &tl);
 	strlist_clear(&ids);
 	strlist_clear(&by);

@@ -96,8 +96,7 @@ int cmd_erase(int argc, char **argv)
 		goto out;
 	if ((st = life_open(&L)) == ST_OK)
 		st = life_erase(&L, profile, revoke);
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 out:
 	life_close(&L);
 	kv_clear(&kv);
@@ -169,8 +168,7 @@ int cmd_create(int argc, char **argv)
 	    (st = life_create(&L, &q)) == ST_OK)
 		fprintf(stderr, "astro-cred: created profile '%s'\n",
 			q.profile);
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", q.from);
+	cmd_not_found(st, q.from);
 	life_close(&L);
 	return st;
 }
