@@ -12,6 +12,26 @@
 #include "protocol/kv.h"
 
 /*
+ * A long option of a verb.  With value it takes an argument, stored in
+ * *value; otherwise it sets *flag to 1.  short_name, if not 0, is its
+ * one-letter form.
+ */
+struct cmd_opt {
+	const char *name;
+	int short_name;
+	const char **value;
+	int *flag;
+};
+
+/*
+ * Parse argv (argv[0] the verb) with getopt_long against opts (ended by
+ * a NULL name) and -v/--verbose; operands are refused.  ST_USAGE after a
+ * message (pointing to 'astro-cred VERB --help' for unknown options).
+ */
+enum status cmd_parse_opts(int argc, char **argv, const char *verb,
+			   const struct cmd_opt *opts);
+
+/*
  * Read the key=value request from stdin unless stdin is a terminal (a
  * terminal is never waited on).  ST_USAGE on a malformed request.
  */

@@ -1,5 +1,4 @@
 /* get, rotate and check: serve a token, renewing it first if needed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,17 +9,6 @@
 #include "helper/lifecycle.h"
 #include "helper/log.h"
 
-enum { OPT_MIN_TTL = 256, OPT_FORMAT, OPT_FORCE };
-
-static const struct option get_opts[] = {
-	{ "profile", required_argument, NULL, 'p' },
-	{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct get_args {
 	const char *profile, *min_ttl, *format;
 	int force;
@@ -29,24 +17,16 @@ struct get_args {
 static enum status parse_get(int argc, char **argv, const char *verb,
 			     struct get_args *a)
 {
-	int c;
+	const struct cmd_opt opts[] = {
+	    {"profile", 'p', &a->profile, NULL},
+	    {"min-ttl", 0, &a->min_ttl, NULL},
+	    {"format", 0, &a->format, NULL},
+	    {"force", 0, NULL, &a->force},
+	    {NULL, 0, NULL, NULL},
+	};
 
 	memset(a, 0, sizeof(*a));
-	while ((c = getopt_long(argc, argv, "p:v", get_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': a->profile = optarg; break;
-		case 'v': log_set_verbose(1); break;
-		case OPT_MIN_TTL: a->min_ttl = optarg; break;
-		case OPT_FORMAT: a->format = optarg; break;
-		case OPT_FORCE: a->force = 1; break;
-		default:
-			return fail(ST_USAGE, "see 'astro-cred %s --help'",
-				    verb);
-		}
-	}
-	if (optind != argc)
-		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
-	return ST_OK;
+	return cmd_parse_opts(argc, argv, verb, opts);
 }
 
 static const char tty_hint[] =
