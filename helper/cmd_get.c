@@ -68,21 +68,40 @@ out:
 	return st;
 }
 
+/*
+ * The options of rotate and check, which take only -p and (when min_ttl
+ * is not NULL) --min-ttl; only is the message for the others.
+ */
+static enum status parse_narrow(int argc, char **argv, const char *verb,
+				const char *only, const char **profile,
+				int64_t *min_ttl)
+{
+	struct get_args a;
+	enum status st;
+
+	if ((st = parse_get(argc, argv, verb, &a)) != ST_OK)
+		return st;
+	if (a.format || a.force || (a.min_ttl && !min_ttl))
+		return fail(ST_USAGE, "%s", only);
+	if (!(*profile = resolve_profile(a.profile)))
+		return ST_USAGE;
+	if (a.min_ttl && parse_duration(a.min_ttl, min_ttl) < 0)
+		return fail(ST_USAGE, "--min-ttl must be a duration");
+	return ST_OK;
+}
+
 int cmd_rotate(int argc, char **argv)
 {
 	struct life L = LIFE_INIT;
 	struct record r;
-	struct get_args a;
 	const char *profile;
 	enum status st;
 
 	record_init(&r);
-	if ((st = parse_get(argc, argv, "rotate", &a)) != ST_OK)
+	if ((st = parse_narrow(argc, argv, "rotate",
+			       "rotate takes only -p PROFILE", &profile,
+			       NULL)) != ST_OK)
 		return st;
-	if (a.format || a.min_ttl || a.force)
-		return fail(ST_USAGE, "rotate takes only -p PROFILE");
-	if (!(profile = resolve_profile(a.profile)))
-		return ST_USAGE;
 	if ((st = life_open(&L)) == ST_OK &&
 	    (st = life_get(&L, profile, 0, 1, &r)) == ST_OK)
 		fprintf(stderr, "astro-cred: profile '%s' now holds token %s\n",
@@ -102,20 +121,15 @@ int cmd_check(int argc, char **argv)
 {
 	struct life L = LIFE_INIT;
 	struct record r;
-	struct get_args a;
 	const char *profile;
 	int64_t min_ttl = 0, left;
 	enum status st;
 
 	record_init(&r);
-	if ((st = parse_get(argc, argv, "check", &a)) != ST_OK)
+	if ((st = parse_narrow(argc, argv, "check",
+			       "check takes -p and --min-ttl only", &profile,
+			       &min_ttl)) != ST_OK)
 		return st;
-	if (a.format || a.force)
-		return fail(ST_USAGE, "check takes -p and --min-ttl only");
-	if (!(profile = resolve_profile(a.profile)))
-		return ST_USAGE;
-	if (a.min_ttl && parse_duration(a.min_ttl, &min_ttl) < 0)
-		return fail(ST_USAGE, "--min-ttl must be a duration");
 	if ((st = life_open(&L)) != ST_OK ||
 	    (st = life_read(&L, profile, &r)) != ST_OK)
 		goto out;
