@@ -658,40 +658,19 @@ static enum status create_check(struct storedir *sd, const char *name,
 	return storedir_create(sd, NULL, name, out, n, existed);
 }
 
-static enum status keyfile_for_write(struct storedir *sd,
-				     struct sealed_header *params,
-				     const unsigned char **key)
+/* Does the key file's key open the store's key check? */
+static enum status keyfile_prove(struct storedir *sd,
+				 const struct sealed_header *h,
+				 const uint8_t *buf, size_t len,
+				 const unsigned char *key)
 {
-	uint8_t buf[SEALED_FILE_MAX];
-	struct sealed_header h;
-	size_t len = 0;
-	enum status st;
-	int existed = 0;
-
-	for (int round = 0; round < 2; round++) {
-		if ((st = sealed_key_for_read(sd, params, key)) != ST_OK)
-			return st;
-		st = read_check(sd, SEALED_KEYCHECK_KEYFILE, buf, &len, &h);
-		if (st == ST_NOTFOUND) {
-			st = create_check(sd, SEALED_KEYCHECK_KEYFILE, params,
-					  *key, &existed);
-			if (st != ST_OK || !existed)
-				return st;
-			continue;
-		}
-		if (st != ST_OK)
-			return st;
-		if (h.key_source == SEALED_KEY_RAW &&
-		    opens_check(buf, len, *key))
-			return ST_OK;
-		return fail(
-		    ST_STORE,
+	if (h->key_source == SEALED_KEY_RAW && opens_check(buf, len, key))
+		return ST_OK;
+	return fail(ST_STORE,
 		    "the key in ASTRO_CRED_KEY_FILE is not this store's "
 		    "key (it does not open '%s/%s'); use the key the "
 		    "store was made with, or another ASTRO_CRED_DIR",
 		    storedir_path(sd), SEALED_KEYCHECK_KEYFILE);
-	}
-	return fail(ST_STORE, "the store's key check keeps changing");
 }
 
 /* A new store: fresh salt, INTERACTIVE limits, a confirmed passphrase. */
@@ -714,8 +693,12 @@ static enum status new_passphrase_store(struct storedir *sd,
 	return st;
 }
 
-/* The store's passphrase key, proven against its key-check file. */
+/*
+ * The store's passphrase key, proven against its key-check file h/buf;
+ * params then take the store's salt and limits.
+ */
 static enum status passphrase_prove(struct storedir *sd,
+				    struct sealed_header *params,
 				    const struct sealed_header *h,
 				    const uint8_t *buf, size_t len,
 				    const unsigned char **key)
@@ -730,6 +713,10 @@ static enum status passphrase_prove(struct storedir *sd,
 			return st;
 		if (opens_check(buf, len, *key)) {
 			sealed_key_result(sd, h, 1);
+			params->key_source = SEALED_KEY_ARGON2ID;
+			params->opslimit = h->opslimit;
+			params->memlimit_kib = h->memlimit_kib;
+			memcpy(params->salt, h->salt, sizeof(params->salt));
 			return ST_OK;
 		}
 		if (!sealed_key_result(sd, h, 0))
@@ -741,10 +728,40 @@ static enum status passphrase_prove(struct storedir *sd,
 		    storedir_path(sd), SEALED_KEYCHECK_PASSPHRASE);
 }
 
-static enum status passphrase_for_write(struct storedir *sd,
-					struct sealed_header *params,
-					const unsigned char **key)
+/* A first writer's key check: of the key file's key or a new passphrase. */
+static enum status make_check(struct storedir *sd, int raw,
+			      struct sealed_header *params,
+			      const unsigned char **key, int *existed)
 {
+	if (raw)
+		return create_check(sd, SEALED_KEYCHECK_KEYFILE, params, *key,
+				    existed);
+	return new_passphrase_store(sd, params, key, existed);
+}
+
+static enum status prove_check(struct storedir *sd, int raw,
+			       struct sealed_header *params,
+			       const struct sealed_header *h,
+			       const uint8_t *buf, size_t len,
+			       const unsigned char **key)
+{
+	if (raw)
+		return keyfile_prove(sd, h, buf, len, *key);
+	return passphrase_prove(sd, params, h, buf, len, key);
+}
+
+/*
+ * The key of a write, proven against the store's key-check file (raw: the
+ * key file's, whose key is *key already; else the passphrase's).  The
+ * first writer creates the file; one that loses that race to another
+ * reads the winner's file instead.
+ */
+static enum status check_for_write(struct storedir *sd, int raw,
+				   struct sealed_header *params,
+				   const unsigned char **key)
+{
+	const char *name =
+	    raw ? SEALED_KEYCHECK_KEYFILE : SEALED_KEYCHECK_PASSPHRASE;
 	uint8_t buf[SEALED_FILE_MAX];
 	struct sealed_header h;
 	size_t len = 0;
@@ -752,22 +769,16 @@ static enum status passphrase_for_write(struct storedir *sd,
 	int existed = 0;
 
 	for (int round = 0; round < 2; round++) {
-		st = read_check(sd, SEALED_KEYCHECK_PASSPHRASE, buf, &len, &h);
+		st = read_check(sd, name, buf, &len, &h);
 		if (st == ST_NOTFOUND) {
-			st = new_passphrase_store(sd, params, key, &existed);
+			st = make_check(sd, raw, params, key, &existed);
 			if (st != ST_OK || !existed)
 				return st;
 			continue;
 		}
 		if (st != ST_OK)
 			return st;
-		if ((st = passphrase_prove(sd, &h, buf, len, key)) != ST_OK)
-			return st;
-		params->key_source = SEALED_KEY_ARGON2ID;
-		params->opslimit = h.opslimit;
-		params->memlimit_kib = h.memlimit_kib;
-		memcpy(params->salt, h.salt, sizeof(params->salt));
-		return ST_OK;
+		return prove_check(sd, raw, params, &h, buf, len, key);
 	}
 	return fail(ST_STORE, "the store's key check keeps changing");
 }
@@ -782,9 +793,10 @@ enum status sealed_key_for_write(struct storedir *sd,
 	memset(params, 0, sizeof(*params));
 	if (kf && *kf) {
 		params->key_source = SEALED_KEY_RAW;
-		st = keyfile_for_write(sd, params, key);
+		if ((st = sealed_key_for_read(sd, params, key)) == ST_OK)
+			st = check_for_write(sd, 1, params, key);
 	} else {
-		st = passphrase_for_write(sd, params, key);
+		st = check_for_write(sd, 0, params, key);
 	}
 	randombytes_buf(params->nonce, sizeof(params->nonce));
 	return st;
