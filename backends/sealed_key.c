@@ -202,33 +202,45 @@ static ssize_t read_upto(int fd, unsigned char *buf, size_t cap, int stop_nl)
 	return (ssize_t)got;
 }
 
+/*
+ * Read secret file path (what, in messages) into buf: up to cap bytes, *n
+ * of them.  line: a passphrase file, which may be a pipe (then waited
+ * for) and is read up to its first newline.
+ */
+static enum status read_secret(const char *path, const char *what, int line,
+			       unsigned char *buf, size_t cap, ssize_t *n)
+{
+	enum status st;
+	int fd;
+
+	if ((fd = open_secret(path, what)) < 0)
+		return ST_STORE;
+	if ((st = check_secret_file(fd, what, path, line)) != ST_OK)
+		goto out;
+	/* A pipe was opened without blocking; now wait for its writer. */
+	if (line)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if ((*n = read_upto(fd, buf, cap, line)) < 0)
+		st = fail(ST_STORE, "cannot read %s '%s': %s", what, path,
+			  strerror(errno));
+out:
+	close(fd);
+	return st;
+}
+
 static enum status load_key_file(const char *path, unsigned char *key)
 {
 	const char *what = "key file (ASTRO_CRED_KEY_FILE)";
 	unsigned char *buf = secmem_alloc(KEYFILE_READ_MAX + 1);
-	enum status st = ST_STORE;
+	enum status st;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open_secret(path, what)) < 0)
-		goto out;
-	if ((st = check_secret_file(fd, what, path, 0)) != ST_OK)
-		goto out;
-	st = ST_STORE;
-	if ((n = read_upto(fd, buf, KEYFILE_READ_MAX + 1, 0)) < 0) {
-		error("cannot read %s '%s': %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (sealed_key_parse(buf, (size_t)n, key) < 0) {
-		error("%s '%s' must hold exactly 32 bytes, or 64 hex digits "
-		      "and an optional newline",
-		      what, path);
-		goto out;
-	}
-	st = ST_OK;
-out:
-	if (fd >= 0)
-		close(fd);
+	st = read_secret(path, what, 0, buf, KEYFILE_READ_MAX + 1, &n);
+	if (st == ST_OK && sealed_key_parse(buf, (size_t)n, key) < 0)
+		st = fail(ST_STORE,
+			  "%s '%s' must hold exactly 32 bytes, or 64 hex "
+			  "digits and an optional newline",
+			  what, path);
 	secmem_free(buf);
 	return st;
 }
@@ -247,35 +259,23 @@ static enum status passphrase_from_file(const char *path)
 {
 	const char *what = "passphrase file (ASTRO_CRED_PASSPHRASE_FILE)";
 	unsigned char *buf = secmem_alloc(SEALED_PASSPHRASE_MAX + 2);
-	enum status st = ST_STORE;
 	unsigned char *nl;
+	enum status st;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open_secret(path, what)) < 0)
+	st = read_secret(path, what, 1, buf, SEALED_PASSPHRASE_MAX + 1, &n);
+	if (st != ST_OK)
 		goto out;
-	if ((st = check_secret_file(fd, what, path, 1)) != ST_OK)
-		goto out;
-	st = ST_STORE;
-	/* A pipe was opened without blocking; now wait for its writer. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((n = read_upto(fd, buf, SEALED_PASSPHRASE_MAX + 1, 1)) < 0) {
-		error("cannot read %s '%s': %s", what, path, strerror(errno));
-		goto out;
-	}
 	nl = memchr(buf, '\n', (size_t)n);
 	if (nl)
 		n = nl - buf;
 	if (n > SEALED_PASSPHRASE_MAX || n == 0) {
-		error("the first line of %s '%s' is %s", what, path,
-		      n ? "too long" : "empty");
+		st = fail(ST_STORE, "the first line of %s '%s' is %s", what,
+			  path, n ? "too long" : "empty");
 		goto out;
 	}
 	keep_passphrase((const char *)buf, (size_t)n);
-	st = ST_OK;
 out:
-	if (fd >= 0)
-		close(fd);
 	secmem_free(buf);
 	return st;
 }
