@@ -438,21 +438,9 @@ static enum status derive(const struct sealed_header *h, unsigned char *key)
 
 static long cache_seconds(void)
 {
-	const char *s = getenv("ASTRO_CRED_KEY_CACHE_SECONDS");
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return SEALED_CACHE_SECONDS;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > SEALED_CACHE_SECONDS_MAX) {
-		warning("ignoring ASTRO_CRED_KEY_CACHE_SECONDS='%s' (want 0 to "
-			"%ld)",
-			s, SEALED_CACHE_SECONDS_MAX);
-		return SEALED_CACHE_SECONDS;
-	}
-	return v;
+	return (long)storedir_env_number("ASTRO_CRED_KEY_CACHE_SECONDS", NULL,
+					 1, 0, SEALED_CACHE_SECONDS_MAX,
+					 SEALED_CACHE_SECONDS);
 }
 
 /*

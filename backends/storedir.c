@@ -701,23 +701,29 @@ int storedir_clean_temps(struct storedir *sd)
 	return removed;
 }
 
-static double lock_timeout(void)
+double storedir_env_number(const char *name, const char *unit, int whole,
+			   double min, double max, double def)
 {
-	const char *s = getenv("ASTRO_CRED_LOCK_TIMEOUT");
+	const char *s = getenv(name);
 	char *end;
 	double v;
 
 	if (!s || !*s)
-		return STOREDIR_LOCK_TIMEOUT;
+		return def;
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v >= 0 && v <= 86400)) {
-		warning("ignoring ASTRO_CRED_LOCK_TIMEOUT='%s' (want seconds, "
-			"0 to 86400)",
-			s);
-		return STOREDIR_LOCK_TIMEOUT;
+	v = whole ? (double)strtol(s, &end, 10) : strtod(s, &end);
+	if (errno || *end || !(v >= min && v <= max)) {
+		warning("ignoring %s='%s' (want %s%s%.0f to %.0f)", name, s,
+			unit ? unit : "", unit ? ", " : "", min, max);
+		return def;
 	}
 	return v;
+}
+
+static double lock_timeout(void)
+{
+	return storedir_env_number("ASTRO_CRED_LOCK_TIMEOUT", "seconds", 0, 0,
+				   86400, STOREDIR_LOCK_TIMEOUT);
 }
 
 /*
