@@ -179,29 +179,6 @@ static int open_secret(const char *path, const char *what)
 	return fd;
 }
 
-/* Read until EOF, a newline (if stop_nl) or cap bytes; -1 on error. */
-static ssize_t read_upto(int fd, unsigned char *buf, size_t cap, int stop_nl)
-{
-	size_t got = 0;
-
-	while (got < cap) {
-		ssize_t r = read(fd, buf + got, cap - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		if (stop_nl && memchr(buf + got, '\n', (size_t)r)) {
-			got += (size_t)r;
-			break;
-		}
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /*
  * Read secret file path (what, in messages) into buf: up to cap bytes, *n
  * of them.  line: a passphrase file, which may be a pipe (then waited
@@ -220,7 +197,7 @@ static enum status read_secret(const char *path, const char *what, int line,
 	/* A pipe was opened without blocking; now wait for its writer. */
 	if (line)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((*n = read_upto(fd, buf, cap, line)) < 0)
+	if ((*n = storedir_read_upto(fd, buf, cap, line)) < 0)
 		st = fail(ST_STORE, "cannot read %s '%s': %s", what, path,
 			  strerror(errno));
 out:
