@@ -378,12 +378,16 @@ static enum status keyring_search(struct keyring_op *op, const char *profile,
 }
 
 /*
- * A locked match is an error, never "not found" and never a reason to
- * prompt: the helper runs from shell start-up files and scripts.
+ * The verdict on a search for profile (NULL: every item of ours): no
+ * match is ST_NOTFOUND for a profile.  A locked match is an error, never
+ * "not found" and never a reason to prompt: the helper runs from shell
+ * start-up files and scripts.
  */
-static enum status keyring_check_unlocked(const struct keyring_found *f,
-					  const char *profile)
+static enum status keyring_check_found(const struct keyring_found *f,
+				       const char *profile)
 {
+	if (profile && keyring_found_none(f))
+		return ST_NOTFOUND;
 	if (!f->locked[0])
 		return ST_OK;
 	if (profile)
@@ -501,13 +505,8 @@ static enum status keyring_get(const char *profile, struct secbuf *rec)
 		goto out;
 	keyring_start_session(&op, &session);
 	st = keyring_search(&op, profile, &f);
-	if ((st = keyring_session(&op, &session, st)))
-		goto out;
-	if (keyring_found_none(&f)) {
-		st = ST_NOTFOUND;
-		goto out;
-	}
-	if ((st = keyring_check_unlocked(&f, profile)))
+	if ((st = keyring_session(&op, &session, st)) ||
+	    (st = keyring_check_found(&f, profile)))
 		goto out;
 	st = keyring_read_item(&op, keyring_newest(&op, f.unlocked), profile,
 			       rec);
@@ -680,6 +679,18 @@ static enum status keyring_delete(struct keyring_op *op, const char *path)
 	return st;
 }
 
+/* Open op and find profile's items (NULL: all of ours), all unlocked. */
+static enum status keyring_find(struct keyring_op *op, const char *profile,
+				struct keyring_found *f)
+{
+	enum status st;
+
+	if ((st = keyring_open(op, KEYRING_TIMEOUT_MS, 0)) ||
+	    (st = keyring_search(op, profile, f)))
+		return st;
+	return keyring_check_found(f, profile);
+}
+
 /*
  * Every match goes, stray copies in other collections too; if any is
  * locked, none is touched.
@@ -692,19 +703,9 @@ static enum status keyring_erase(const char *profile)
 
 	if ((st = keyring_check_name(profile)))
 		return st;
-	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
-		goto out;
-	if ((st = keyring_search(&op, profile, &f)))
-		goto out;
-	if (keyring_found_none(&f)) {
-		st = ST_NOTFOUND;
-		goto out;
-	}
-	if ((st = keyring_check_unlocked(&f, profile)))
-		goto out;
-	for (size_t i = 0; f.unlocked[i] && !st; i++)
+	st = keyring_find(&op, profile, &f);
+	for (size_t i = 0; !st && f.unlocked[i]; i++)
 		st = keyring_delete(&op, f.unlocked[i]);
-out:
 	keyring_found_clear(&f);
 	keyring_end(&op);
 	return st;
@@ -737,15 +738,9 @@ static enum status keyring_list(struct strlist *out)
 	struct keyring_found f = { NULL, NULL };
 	enum status st;
 
-	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
-		goto out;
-	if ((st = keyring_search(&op, NULL, &f)))
-		goto out;
-	if ((st = keyring_check_unlocked(&f, NULL)))
-		goto out;
-	for (size_t i = 0; f.unlocked[i] && !st; i++)
+	st = keyring_find(&op, NULL, &f);
+	for (size_t i = 0; !st && f.unlocked[i]; i++)
 		st = keyring_add_name(&op, f.unlocked[i], out);
-out:
 	keyring_found_clear(&f);
 	keyring_end(&op);
 	return st;

@@ -179,56 +179,45 @@ static int open_secret(const char *path, const char *what)
 	return fd;
 }
 
-/* Read until EOF, a newline (if stop_nl) or cap bytes; -1 on error. */
-static ssize_t read_upto(int fd, unsigned char *buf, size_t cap, int stop_nl)
+/*
+ * Read secret file path (what, in messages) into buf: up to cap bytes, *n
+ * of them.  line: a passphrase file, which may be a pipe (then waited
+ * for) and is read up to its first newline.
+ */
+static enum status read_secret(const char *path, const char *what, int line,
+			       unsigned char *buf, size_t cap, ssize_t *n)
 {
-	size_t got = 0;
+	enum status st;
+	int fd;
 
-	while (got < cap) {
-		ssize_t r = read(fd, buf + got, cap - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		if (stop_nl && memchr(buf + got, '\n', (size_t)r)) {
-			got += (size_t)r;
-			break;
-		}
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
+	if ((fd = open_secret(path, what)) < 0)
+		return ST_STORE;
+	if ((st = check_secret_file(fd, what, path, line)) != ST_OK)
+		goto out;
+	/* A pipe was opened without blocking; now wait for its writer. */
+	if (line)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if ((*n = storedir_read_upto(fd, buf, cap, line)) < 0)
+		st = fail(ST_STORE, "cannot read %s '%s': %s", what, path,
+			  strerror(errno));
+out:
+	close(fd);
+	return st;
 }
 
 static enum status load_key_file(const char *path, unsigned char *key)
 {
 	const char *what = "key file (ASTRO_CRED_KEY_FILE)";
 	unsigned char *buf = secmem_alloc(KEYFILE_READ_MAX + 1);
-	enum status st = ST_STORE;
+	enum status st;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open_secret(path, what)) < 0)
-		goto out;
-	if ((st = check_secret_file(fd, what, path, 0)) != ST_OK)
-		goto out;
-	st = ST_STORE;
-	if ((n = read_upto(fd, buf, KEYFILE_READ_MAX + 1, 0)) < 0) {
-		error("cannot read %s '%s': %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (sealed_key_parse(buf, (size_t)n, key) < 0) {
-		error("%s '%s' must hold exactly 32 bytes, or 64 hex digits "
-		      "and an optional newline",
-		      what, path);
-		goto out;
-	}
-	st = ST_OK;
-out:
-	if (fd >= 0)
-		close(fd);
+	st = read_secret(path, what, 0, buf, KEYFILE_READ_MAX + 1, &n);
+	if (st == ST_OK && sealed_key_parse(buf, (size_t)n, key) < 0)
+		st = fail(ST_STORE,
+			  "%s '%s' must hold exactly 32 bytes, or 64 hex "
+			  "digits and an optional newline",
+			  what, path);
 	secmem_free(buf);
 	return st;
 }
@@ -247,35 +236,23 @@ static enum status passphrase_from_file(const char *path)
 {
 	const char *what = "passphrase file (ASTRO_CRED_PASSPHRASE_FILE)";
 	unsigned char *buf = secmem_alloc(SEALED_PASSPHRASE_MAX + 2);
-	enum status st = ST_STORE;
 	unsigned char *nl;
+	enum status st;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open_secret(path, what)) < 0)
+	st = read_secret(path, what, 1, buf, SEALED_PASSPHRASE_MAX + 1, &n);
+	if (st != ST_OK)
 		goto out;
-	if ((st = check_secret_file(fd, what, path, 1)) != ST_OK)
-		goto out;
-	st = ST_STORE;
-	/* A pipe was opened without blocking; now wait for its writer. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((n = read_upto(fd, buf, SEALED_PASSPHRASE_MAX + 1, 1)) < 0) {
-		error("cannot read %s '%s': %s", what, path, strerror(errno));
-		goto out;
-	}
 	nl = memchr(buf, '\n', (size_t)n);
 	if (nl)
 		n = nl - buf;
 	if (n > SEALED_PASSPHRASE_MAX || n == 0) {
-		error("the first line of %s '%s' is %s", what, path,
-		      n ? "too long" : "empty");
+		st = fail(ST_STORE, "the first line of %s '%s' is %s", what,
+			  path, n ? "too long" : "empty");
 		goto out;
 	}
 	keep_passphrase((const char *)buf, (size_t)n);
-	st = ST_OK;
 out:
-	if (fd >= 0)
-		close(fd);
 	secmem_free(buf);
 	return st;
 }
@@ -438,21 +415,9 @@ static enum status derive(const struct sealed_header *h, unsigned char *key)
 
 static long cache_seconds(void)
 {
-	const char *s = getenv("ASTRO_CRED_KEY_CACHE_SECONDS");
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return SEALED_CACHE_SECONDS;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > SEALED_CACHE_SECONDS_MAX) {
-		warning("ignoring ASTRO_CRED_KEY_CACHE_SECONDS='%s' (want 0 to "
-			"%ld)",
-			s, SEALED_CACHE_SECONDS_MAX);
-		return SEALED_CACHE_SECONDS;
-	}
-	return v;
+	return (long)storedir_env_number("ASTRO_CRED_KEY_CACHE_SECONDS", NULL,
+					 1, 0, SEALED_CACHE_SECONDS_MAX,
+					 SEALED_CACHE_SECONDS);
 }
 
 /*
@@ -658,40 +623,19 @@ static enum status create_check(struct storedir *sd, const char *name,
 	return storedir_create(sd, NULL, name, out, n, existed);
 }
 
-static enum status keyfile_for_write(struct storedir *sd,
-				     struct sealed_header *params,
-				     const unsigned char **key)
+/* Does the key file's key open the store's key check? */
+static enum status keyfile_prove(struct storedir *sd,
+				 const struct sealed_header *h,
+				 const uint8_t *buf, size_t len,
+				 const unsigned char *key)
 {
-	uint8_t buf[SEALED_FILE_MAX];
-	struct sealed_header h;
-	size_t len = 0;
-	enum status st;
-	int existed = 0;
-
-	for (int round = 0; round < 2; round++) {
-		if ((st = sealed_key_for_read(sd, params, key)) != ST_OK)
-			return st;
-		st = read_check(sd, SEALED_KEYCHECK_KEYFILE, buf, &len, &h);
-		if (st == ST_NOTFOUND) {
-			st = create_check(sd, SEALED_KEYCHECK_KEYFILE, params,
-					  *key, &existed);
-			if (st != ST_OK || !existed)
-				return st;
-			continue;
-		}
-		if (st != ST_OK)
-			return st;
-		if (h.key_source == SEALED_KEY_RAW &&
-		    opens_check(buf, len, *key))
-			return ST_OK;
-		return fail(
-		    ST_STORE,
+	if (h->key_source == SEALED_KEY_RAW && opens_check(buf, len, key))
+		return ST_OK;
+	return fail(ST_STORE,
 		    "the key in ASTRO_CRED_KEY_FILE is not this store's "
 		    "key (it does not open '%s/%s'); use the key the "
 		    "store was made with, or another ASTRO_CRED_DIR",
 		    storedir_path(sd), SEALED_KEYCHECK_KEYFILE);
-	}
-	return fail(ST_STORE, "the store's key check keeps changing");
 }
 
 /* A new store: fresh salt, INTERACTIVE limits, a confirmed passphrase. */
@@ -714,8 +658,12 @@ static enum status new_passphrase_store(struct storedir *sd,
 	return st;
 }
 
-/* The store's passphrase key, proven against its key-check file. */
+/*
+ * The store's passphrase key, proven against its key-check file h/buf;
+ * params then take the store's salt and limits.
+ */
 static enum status passphrase_prove(struct storedir *sd,
+				    struct sealed_header *params,
 				    const struct sealed_header *h,
 				    const uint8_t *buf, size_t len,
 				    const unsigned char **key)
@@ -730,6 +678,10 @@ static enum status passphrase_prove(struct storedir *sd,
 			return st;
 		if (opens_check(buf, len, *key)) {
 			sealed_key_result(sd, h, 1);
+			params->key_source = SEALED_KEY_ARGON2ID;
+			params->opslimit = h->opslimit;
+			params->memlimit_kib = h->memlimit_kib;
+			memcpy(params->salt, h->salt, sizeof(params->salt));
 			return ST_OK;
 		}
 		if (!sealed_key_result(sd, h, 0))
@@ -741,10 +693,40 @@ static enum status passphrase_prove(struct storedir *sd,
 		    storedir_path(sd), SEALED_KEYCHECK_PASSPHRASE);
 }
 
-static enum status passphrase_for_write(struct storedir *sd,
-					struct sealed_header *params,
-					const unsigned char **key)
+/* A first writer's key check: of the key file's key or a new passphrase. */
+static enum status make_check(struct storedir *sd, int raw,
+			      struct sealed_header *params,
+			      const unsigned char **key, int *existed)
 {
+	if (raw)
+		return create_check(sd, SEALED_KEYCHECK_KEYFILE, params, *key,
+				    existed);
+	return new_passphrase_store(sd, params, key, existed);
+}
+
+static enum status prove_check(struct storedir *sd, int raw,
+			       struct sealed_header *params,
+			       const struct sealed_header *h,
+			       const uint8_t *buf, size_t len,
+			       const unsigned char **key)
+{
+	if (raw)
+		return keyfile_prove(sd, h, buf, len, *key);
+	return passphrase_prove(sd, params, h, buf, len, key);
+}
+
+/*
+ * The key of a write, proven against the store's key-check file (raw: the
+ * key file's, whose key is *key already; else the passphrase's).  The
+ * first writer creates the file; one that loses that race to another
+ * reads the winner's file instead.
+ */
+static enum status check_for_write(struct storedir *sd, int raw,
+				   struct sealed_header *params,
+				   const unsigned char **key)
+{
+	const char *name =
+	    raw ? SEALED_KEYCHECK_KEYFILE : SEALED_KEYCHECK_PASSPHRASE;
 	uint8_t buf[SEALED_FILE_MAX];
 	struct sealed_header h;
 	size_t len = 0;
@@ -752,22 +734,16 @@ static enum status passphrase_for_write(struct storedir *sd,
 	int existed = 0;
 
 	for (int round = 0; round < 2; round++) {
-		st = read_check(sd, SEALED_KEYCHECK_PASSPHRASE, buf, &len, &h);
+		st = read_check(sd, name, buf, &len, &h);
 		if (st == ST_NOTFOUND) {
-			st = new_passphrase_store(sd, params, key, &existed);
+			st = make_check(sd, raw, params, key, &existed);
 			if (st != ST_OK || !existed)
 				return st;
 			continue;
 		}
 		if (st != ST_OK)
 			return st;
-		if ((st = passphrase_prove(sd, &h, buf, len, key)) != ST_OK)
-			return st;
-		params->key_source = SEALED_KEY_ARGON2ID;
-		params->opslimit = h.opslimit;
-		params->memlimit_kib = h.memlimit_kib;
-		memcpy(params->salt, h.salt, sizeof(params->salt));
-		return ST_OK;
+		return prove_check(sd, raw, params, &h, buf, len, key);
 	}
 	return fail(ST_STORE, "the store's key check keeps changing");
 }
@@ -782,9 +758,10 @@ enum status sealed_key_for_write(struct storedir *sd,
 	memset(params, 0, sizeof(*params));
 	if (kf && *kf) {
 		params->key_source = SEALED_KEY_RAW;
-		st = keyfile_for_write(sd, params, key);
+		if ((st = sealed_key_for_read(sd, params, key)) == ST_OK)
+			st = check_for_write(sd, 1, params, key);
 	} else {
-		st = passphrase_for_write(sd, params, key);
+		st = check_for_write(sd, 0, params, key);
 	}
 	randombytes_buf(params->nonce, sizeof(params->nonce));
 	return st;

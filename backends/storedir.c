@@ -409,12 +409,13 @@ static enum status check_file(int fd, const char *path, size_t min, size_t max,
 	return ST_OK;
 }
 
-static ssize_t read_all(int fd, void *buf, size_t n)
+ssize_t storedir_read_upto(int fd, void *buf, size_t cap, int stop_nl)
 {
+	unsigned char *p = buf;
 	size_t got = 0;
 
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
+	while (got < cap) {
+		ssize_t r = read(fd, p + got, cap - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -423,6 +424,8 @@ static ssize_t read_all(int fd, void *buf, size_t n)
 		if (r == 0)
 			break;
 		got += (size_t)r;
+		if (stop_nl && memchr(p + got - (size_t)r, '\n', (size_t)r))
+			break;
 	}
 	return (ssize_t)got;
 }
@@ -456,7 +459,8 @@ enum status storedir_read(struct storedir *sd, const char *sub,
 	if (fd < 0)
 		return open_error(errno, path);
 	st = check_file(fd, path, min, max, &size);
-	if (st == ST_OK && read_all(fd, buf, size) != (ssize_t)size)
+	if (st == ST_OK &&
+	    storedir_read_upto(fd, buf, size, 0) != (ssize_t)size)
 		st = fail(ST_STORE, "cannot read '%s': %s", path,
 			  errno ? strerror(errno) : "short read");
 	close(fd);
@@ -701,23 +705,29 @@ int storedir_clean_temps(struct storedir *sd)
 	return removed;
 }
 
-static double lock_timeout(void)
+double storedir_env_number(const char *name, const char *unit, int whole,
+			   double min, double max, double def)
 {
-	const char *s = getenv("ASTRO_CRED_LOCK_TIMEOUT");
+	const char *s = getenv(name);
 	char *end;
 	double v;
 
 	if (!s || !*s)
-		return STOREDIR_LOCK_TIMEOUT;
+		return def;
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !(v >= 0 && v <= 86400)) {
-		warning("ignoring ASTRO_CRED_LOCK_TIMEOUT='%s' (want seconds, "
-			"0 to 86400)",
-			s);
-		return STOREDIR_LOCK_TIMEOUT;
+	v = whole ? (double)strtol(s, &end, 10) : strtod(s, &end);
+	if (errno || *end || !(v >= min && v <= max)) {
+		warning("ignoring %s='%s' (want %s%s%.0f to %.0f)", name, s,
+			unit ? unit : "", unit ? ", " : "", min, max);
+		return def;
 	}
 	return v;
+}
+
+static double lock_timeout(void)
+{
+	return storedir_env_number("ASTRO_CRED_LOCK_TIMEOUT", "seconds", 0, 0,
+				   86400, STOREDIR_LOCK_TIMEOUT);
 }
 
 /*

@@ -24,6 +24,7 @@
 #define ASTRO_CRED_STOREDIR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "helper/status.h"
 #include "helper/strlist.h"
@@ -99,8 +100,22 @@ enum status storedir_list(struct storedir *sd, const char *sub,
  */
 int storedir_clean_temps(struct storedir *sd);
 
+/*
+ * Read fd until EOF, cap bytes, or (stop_nl) a read that brought a
+ * newline; EINTR is retried.  The bytes read, or -1 with errno set.
+ */
+ssize_t storedir_read_upto(int fd, void *buf, size_t cap, int stop_nl);
+
 /* A single path component we would build a path from (see above). */
 int storedir_name_ok(const char *name);
+
+/*
+ * The number in environment variable name (whole: an integer) if it lies
+ * in [min, max]; def if the variable is unset or empty, and after a
+ * warning ("want [unit, ]min to max") if it is anything else.
+ */
+double storedir_env_number(const char *name, const char *unit, int whole,
+			   double min, double max, double def);
 
 /*
  * Take PROFILE's exclusive lock (locks/<profile>.lock, flock LOCK_EX),

@@ -205,6 +205,45 @@ static enum status check_ids(const char *what, const char *org, const char *dep,
 }
 
 /*
+ * One call: the ids that make its path (dep: a deployment's agent tokens;
+ * id: one token; suffix: what follows the id), checked by call_start
+ * before they go into url.  dummy stands in for a NULL struct api_error *.
+ */
+struct call {
+	const char *what; /* "get token": names the call in messages */
+	const char *org, *dep, *id, *suffix;
+	char url[URL_MAX];
+	struct api_error dummy;
+};
+
+/* Check c's ids and make c->url; *err (&c->dummy if NULL) is cleared. */
+static enum status call_start(struct api_ctx *ctx, struct call *c,
+			      struct api_error **err)
+{
+	enum status st;
+
+	if (!*err)
+		*err = &c->dummy;
+	memset(*err, 0, sizeof(**err));
+	if ((st = check_ids(c->what, c->org, c->dep, c->id)) != ST_OK)
+		return st;
+	if (make_url(c->url, sizeof(c->url), ctx,
+		     "/organizations/%s%s%s%s%s%s%s", c->org,
+		     c->dep ? "/deployments/" : "/tokens", c->dep ? c->dep : "",
+		     c->dep ? "/agent-tokens" : "", c->id ? "/" : "",
+		     c->id ? c->id : "", c->suffix ? c->suffix : "") < 0)
+		return fail(ST_USAGE, "%s: URL too long", c->what);
+	return ST_OK;
+}
+
+static void mark_agent(struct api_token *t, const char *dep)
+{
+	t->agent = 1;
+	free(t->deployment_id);
+	t->deployment_id = xstrdup(dep);
+}
+
+/*
  * One request whose answer is one token.  A malformed 2xx answer to a
  * mutating request may still mean the server acted: maybe_committed.
  */
@@ -234,134 +273,67 @@ out:
 	return st;
 }
 
-static enum status get_common(struct api_ctx *ctx, const char *bearer,
-			      const char *what, const char *url, const char *id,
-			      struct api_token *out, struct api_error *err)
+/* GET one token, which must be the one asked for. */
+static enum status get_one(struct api_ctx *ctx, const char *bearer,
+			   struct call *c, struct api_token *out,
+			   struct api_error *err)
 {
-	struct http_req rq = {what, "GET", url, NULL, 1, 0};
-	enum status st = one_token(ctx, bearer, &rq, 0, out, err);
+	struct http_req rq = {c->what, "GET", c->url, NULL, 1, 0};
+	enum status st;
 
-	if (st == ST_OK && strcmp(out->id, id)) {
+	memset(out, 0, sizeof(*out));
+	if ((st = call_start(ctx, c, &err)) != ST_OK)
+		return st;
+	st = one_token(ctx, bearer, &rq, 0, out, err);
+	if (st == ST_OK && strcmp(out->id, c->id)) {
 		api_token_clear(out);
 		st = fail(ST_TRANSIENT,
 			  "%s: the Astro API answered with "
 			  "another token than the one asked for",
-			  what);
+			  c->what);
 	}
+	if (st == ST_OK && c->dep)
+		mark_agent(out, c->dep);
 	return st;
 }
 
-static struct api_error *err_or(struct api_error *err, struct api_error *dummy)
+/*
+ * A POST whose answer is a new token with its secret: a create (req set,
+ * checked after the ids) or a rotate (no body).
+ */
+static enum status post_one(struct api_ctx *ctx, const char *bearer,
+			    struct call *c, const struct api_create *req,
+			    struct api_token *out, struct api_error *err)
 {
-	return err ? err : dummy;
-}
-
-enum status api_token_get(struct api_ctx *ctx, const char *bearer,
-			  const char *org, const char *id,
-			  struct api_token *out, struct api_error *err)
-{
-	static const char what[] = "get token";
-	struct api_error dummy;
-	char url[URL_MAX];
+	struct http_req rq = {c->what, "POST", c->url, NULL, 0, 1};
+	char *body = NULL;
 	enum status st;
 
 	memset(out, 0, sizeof(*out));
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
+	if ((st = call_start(ctx, c, &err)) != ST_OK)
 		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s", org,
-		     id) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	return get_common(ctx, bearer, what, url, id, out, err);
-}
-
-enum status api_token_rotate(struct api_ctx *ctx, const char *bearer,
-			     const char *org, const char *id,
-			     struct api_token *out, struct api_error *err)
-{
-	static const char what[] = "rotate token";
-	struct api_error dummy;
-	char url[URL_MAX];
-	enum status st;
-	struct http_req rq = {what, "POST", url, NULL, 0, 1};
-
-	memset(out, 0, sizeof(*out));
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
-		return st;
-	if (make_url(url, sizeof(url), ctx,
-		     "/organizations/%s/tokens/%s/rotate", org, id) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	return one_token(ctx, bearer, &rq, 1, out, err);
-}
-
-static enum status create_common(struct api_ctx *ctx, const char *bearer,
-				 const char *what, const char *url,
-				 const struct api_create *req, int agent,
-				 struct api_token *out, struct api_error *err)
-{
-	char *body = api_json_create_body(req, agent, ctx->beta);
-	struct http_req rq = {what, "POST", url, body, 0, 1};
-	enum status st;
-
-	if (!body)
+	if (req && !(body = api_json_create_body(req, !!c->dep, ctx->beta)))
 		return ST_USAGE;
+	rq.body = body;
 	st = one_token(ctx, bearer, &rq, 1, out, err);
 	cJSON_free(body);
+	if (st == ST_OK && c->dep)
+		mark_agent(out, c->dep);
 	return st;
 }
 
-enum status api_token_create(struct api_ctx *ctx, const char *bearer,
-			     const char *org, const struct api_create *req,
-			     struct api_token *out, struct api_error *err)
+static enum status delete_one(struct api_ctx *ctx, const char *bearer,
+			      struct call *c, struct api_error *err)
 {
-	static const char what[] = "create token";
-	struct api_error dummy;
-	char url[URL_MAX];
+	struct http_req rq = {c->what, "DELETE", c->url, NULL, 0, 1};
+	struct http_resp rs = HTTP_RESP_INIT;
 	enum status st;
 
-	memset(out, 0, sizeof(*out));
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, NULL, NULL)) != ST_OK)
+	if ((st = call_start(ctx, c, &err)) != ST_OK)
 		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens", org) <
-	    0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	return create_common(ctx, bearer, what, url, req, 0, out, err);
-}
-
-static enum status delete_common(struct api_ctx *ctx, const char *bearer,
-				 const char *what, const char *url,
-				 struct api_error *err)
-{
-	struct http_req rq = {what, "DELETE", url, NULL, 0, 1};
-	struct http_resp rs = HTTP_RESP_INIT;
-	enum status st = http_request(ctx, bearer, &rq, &rs, err);
-
+	st = http_request(ctx, bearer, &rq, &rs, err);
 	http_resp_clear(&rs);
 	return st;
-}
-
-enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
-			     const char *org, const char *id,
-			     struct api_error *err)
-{
-	static const char what[] = "delete token";
-	struct api_error dummy;
-	char url[URL_MAX];
-	enum status st;
-
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, NULL, id)) != ST_OK)
-		return st;
-	if (make_url(url, sizeof(url), ctx, "/organizations/%s/tokens/%s", org,
-		     id) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	return delete_common(ctx, bearer, what, url, err);
 }
 
 /* The query of a /tokens list page (filters were checked). */
@@ -468,24 +440,22 @@ static enum status fetch_page(struct api_ctx *ctx, const char *bearer,
 	return st;
 }
 
-/* Every page of a list at base_path; filters already checked. */
+/* Every page of the list at c->url; filters already checked. */
 static enum status list_pages(struct api_ctx *ctx, const char *bearer,
-			      const char *what, const char *base_path,
-			      const struct api_list_filter *f,
+			      struct call *c, const struct api_list_filter *f,
 			      struct api_token_list *out, struct api_error *err)
 {
 	unsigned limit = f && f->page_size ? f->page_size : API_PAGE_DEFAULT;
 	int64_t offset = 0, total = 0, got_offset = 0;
-	char url[URL_MAX], query[768];
-	enum status st = ST_OK;
-	size_t count;
+	size_t n = strlen(c->url), count;
+	enum status st;
 
 	for (;;) {
-		if (list_query(query, sizeof(query), f, offset, limit) < 0 ||
-		    make_url(url, sizeof(url), ctx, "%s%s", base_path, query) <
-			0)
-			return fail(ST_USAGE, "%s: URL too long", what);
-		st = fetch_page(ctx, bearer, what, url, out, &total,
+		/* Each page's query replaces the last one's. */
+		if (list_query(c->url + n, sizeof(c->url) - n, f, offset,
+			       limit) < 0)
+			return fail(ST_USAGE, "%s: URL too long", c->what);
+		st = fetch_page(ctx, bearer, c->what, c->url, out, &total,
 				&got_offset, &count, err);
 		if (st != ST_OK)
 			return st;
@@ -493,7 +463,7 @@ static enum status list_pages(struct api_ctx *ctx, const char *bearer,
 			return fail(ST_TRANSIENT,
 				    "%s: the Astro API answered "
 				    "page offset %lld for %lld",
-				    what, (long long)got_offset,
+				    c->what, (long long)got_offset,
 				    (long long)offset);
 		offset += (int64_t)count;
 		if (count == 0 || offset >= total)
@@ -503,58 +473,81 @@ static enum status list_pages(struct api_ctx *ctx, const char *bearer,
 	return ST_OK;
 }
 
-enum status api_token_list(struct api_ctx *ctx, const char *bearer,
-			   const char *org, const struct api_list_filter *f,
-			   struct api_token_list *out, struct api_error *err)
+static enum status list_all(struct api_ctx *ctx, const char *bearer,
+			    struct call *c, const struct api_list_filter *f,
+			    struct api_token_list *out, struct api_error *err)
 {
-	static const char what[] = "list tokens";
-	struct api_error dummy;
-	char path[256];
 	enum status st;
 
 	out->v = NULL;
 	out->n = 0;
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, NULL, NULL)) != ST_OK ||
-	    (st = check_filter(what, f, 0)) != ST_OK)
+	if ((st = call_start(ctx, c, &err)) != ST_OK ||
+	    (st = check_filter(c->what, f, !!c->dep)) != ST_OK)
 		return st;
-	snprintf(path, sizeof(path), "/organizations/%s/tokens", org);
-	st = list_pages(ctx, bearer, what, path, f, out, err);
-	if (st != ST_OK)
+	st = list_pages(ctx, bearer, c, f, out, err);
+	if (st != ST_OK) {
 		api_token_list_clear(out);
-	return st;
+		return st;
+	}
+	for (size_t i = 0; c->dep && i < out->n; i++)
+		mark_agent(&out->v[i], c->dep);
+	return ST_OK;
 }
 
-static void mark_agent(struct api_token *t, const char *dep)
+enum status api_token_get(struct api_ctx *ctx, const char *bearer,
+			  const char *org, const char *id,
+			  struct api_token *out, struct api_error *err)
 {
-	t->agent = 1;
-	free(t->deployment_id);
-	t->deployment_id = xstrdup(dep);
+	struct call c = {.what = "get token", .org = org, .id = id};
+
+	return get_one(ctx, bearer, &c, out, err);
+}
+
+enum status api_token_rotate(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *id,
+			     struct api_token *out, struct api_error *err)
+{
+	struct call c = {
+	    .what = "rotate token", .org = org, .id = id, .suffix = "/rotate"};
+
+	return post_one(ctx, bearer, &c, NULL, out, err);
+}
+
+enum status api_token_create(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const struct api_create *req,
+			     struct api_token *out, struct api_error *err)
+{
+	struct call c = {.what = "create token", .org = org};
+
+	return post_one(ctx, bearer, &c, req, out, err);
+}
+
+enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
+			     const char *org, const char *id,
+			     struct api_error *err)
+{
+	struct call c = {.what = "delete token", .org = org, .id = id};
+
+	return delete_one(ctx, bearer, &c, err);
+}
+
+enum status api_token_list(struct api_ctx *ctx, const char *bearer,
+			   const char *org, const struct api_list_filter *f,
+			   struct api_token_list *out, struct api_error *err)
+{
+	struct call c = {.what = "list tokens", .org = org};
+
+	return list_all(ctx, bearer, &c, f, out, err);
 }
 
 enum status api_agent_get(struct api_ctx *ctx, const char *bearer,
 			  const char *org, const char *dep, const char *id,
 			  struct api_token *out, struct api_error *err)
 {
-	static const char what[] = "get agent token";
-	struct api_error dummy;
-	char url[URL_MAX];
-	enum status st;
+	struct call c = {
+	    .what = "get agent token", .org = org, .dep = dep, .id = id};
 
-	memset(out, 0, sizeof(*out));
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, dep, id)) != ST_OK)
-		return st;
-	if (make_url(url, sizeof(url), ctx,
-		     "/organizations/%s/deployments/%s/agent-tokens/%s", org,
-		     dep, id) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	st = get_common(ctx, bearer, what, url, id, out, err);
-	if (st == ST_OK)
-		mark_agent(out, dep);
-	return st;
+	return get_one(ctx, bearer, &c, out, err);
 }
 
 enum status api_agent_create(struct api_ctx *ctx, const char *bearer,
@@ -562,44 +555,19 @@ enum status api_agent_create(struct api_ctx *ctx, const char *bearer,
 			     const struct api_create *req,
 			     struct api_token *out, struct api_error *err)
 {
-	static const char what[] = "create agent token";
-	struct api_error dummy;
-	char url[URL_MAX];
-	enum status st;
+	struct call c = {.what = "create agent token", .org = org, .dep = dep};
 
-	memset(out, 0, sizeof(*out));
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, dep, NULL)) != ST_OK)
-		return st;
-	if (make_url(url, sizeof(url), ctx,
-		     "/organizations/%s/deployments/%s/agent-tokens", org,
-		     dep) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	st = create_common(ctx, bearer, what, url, req, 1, out, err);
-	if (st == ST_OK)
-		mark_agent(out, dep);
-	return st;
+	return post_one(ctx, bearer, &c, req, out, err);
 }
 
 enum status api_agent_delete(struct api_ctx *ctx, const char *bearer,
 			     const char *org, const char *dep, const char *id,
 			     struct api_error *err)
 {
-	static const char what[] = "delete agent token";
-	struct api_error dummy;
-	char url[URL_MAX];
-	enum status st;
+	struct call c = {
+	    .what = "delete agent token", .org = org, .dep = dep, .id = id};
 
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, dep, id)) != ST_OK)
-		return st;
-	if (make_url(url, sizeof(url), ctx,
-		     "/organizations/%s/deployments/%s/agent-tokens/%s", org,
-		     dep, id) < 0)
-		return fail(ST_USAGE, "%s: URL too long", what);
-	return delete_common(ctx, bearer, what, url, err);
+	return delete_one(ctx, bearer, &c, err);
 }
 
 enum status api_agent_list(struct api_ctx *ctx, const char *bearer,
@@ -607,28 +575,9 @@ enum status api_agent_list(struct api_ctx *ctx, const char *bearer,
 			   const struct api_list_filter *f,
 			   struct api_token_list *out, struct api_error *err)
 {
-	static const char what[] = "list agent tokens";
-	struct api_error dummy;
-	char path[512];
-	enum status st;
+	struct call c = {.what = "list agent tokens", .org = org, .dep = dep};
 
-	out->v = NULL;
-	out->n = 0;
-	err = err_or(err, &dummy);
-	memset(err, 0, sizeof(*err));
-	if ((st = check_ids(what, org, dep, NULL)) != ST_OK ||
-	    (st = check_filter(what, f, 1)) != ST_OK)
-		return st;
-	snprintf(path, sizeof(path),
-		 "/organizations/%s/deployments/%s/agent-tokens", org, dep);
-	st = list_pages(ctx, bearer, what, path, f, out, err);
-	if (st != ST_OK) {
-		api_token_list_clear(out);
-		return st;
-	}
-	for (size_t i = 0; i < out->n; i++)
-		mark_agent(&out->v[i], dep);
-	return ST_OK;
+	return list_all(ctx, bearer, &c, f, out, err);
 }
 
 const struct api_ops api_ops = {

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,68 @@
 #include "helper/log.h"
 #include "helper/secmem.h"
 #include "protocol/out.h"
+
+/* getopt_long's value for opts[i]: its letter, or a code above them. */
+static int opt_code(const struct cmd_opt *opts, size_t i)
+{
+	return opts[i].short_name ? opts[i].short_name : 256 + (int)i;
+}
+
+static enum status take_opt(const struct cmd_opt *opts, size_t n, int c,
+			    const char *verb)
+{
+	if (c == 'v') {
+		log_set_verbose(1);
+		return ST_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (opt_code(opts, i) != c)
+			continue;
+		if (opts[i].value)
+			*opts[i].value = optarg;
+		else
+			*opts[i].flag = 1;
+		return ST_OK;
+	}
+	return fail(ST_USAGE, "see 'astro-cred %s --help'", verb);
+}
+
+enum status cmd_parse_opts(int argc, char **argv, const char *verb,
+			   const struct cmd_opt *opts)
+{
+	size_t n = 0, s = 0;
+	struct option *lo;
+	char *shorts;
+	enum status st = ST_OK;
+	int c;
+
+	while (opts[n].name)
+		n++;
+	/* opts, then --verbose and the terminating zero entry. */
+	lo = xcalloc(n + 2, sizeof(*lo));
+	shorts = xcalloc(2 * n + 2, 1);
+	for (size_t i = 0; i < n; i++) {
+		lo[i] = (struct option){opts[i].name,
+					opts[i].value ? required_argument
+						      : no_argument,
+					NULL, opt_code(opts, i)};
+		if (opts[i].short_name) {
+			shorts[s++] = (char)opts[i].short_name;
+			if (opts[i].value)
+				shorts[s++] = ':';
+		}
+	}
+	lo[n] = (struct option){"verbose", no_argument, NULL, 'v'};
+	shorts[s] = 'v';
+	while (st == ST_OK &&
+	       (c = getopt_long(argc, argv, shorts, lo, NULL)) != -1)
+		st = take_opt(opts, n, c, verb);
+	if (st == ST_OK && optind != argc)
+		st = fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
+	free(lo);
+	free(shorts);
+	return st;
+}
 
 enum status cmd_read_request(struct kv *kv)
 {
@@ -47,6 +110,12 @@ enum status cmd_format(const char *name, unsigned allowed,
 			return ST_OK;
 		}
 	return fail(ST_USAGE, "unknown --format '%s'", name ? name : "");
+}
+
+void cmd_not_found(enum status st, const char *profile)
+{
+	if (st == ST_NOTFOUND)
+		error("no credential stored for profile '%s'", profile);
 }
 
 enum status cmd_write_stdout(const void *buf, size_t len)

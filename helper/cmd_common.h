@@ -12,6 +12,26 @@
 #include "protocol/kv.h"
 
 /*
+ * A long option of a verb.  With value it takes an argument, stored in
+ * *value; otherwise it sets *flag to 1.  short_name, if not 0, is its
+ * one-letter form.
+ */
+struct cmd_opt {
+	const char *name;
+	int short_name;
+	const char **value;
+	int *flag;
+};
+
+/*
+ * Parse argv (argv[0] the verb) with getopt_long against opts (ended by
+ * a NULL name) and -v/--verbose; operands are refused.  ST_USAGE after a
+ * message (pointing to 'astro-cred VERB --help' for unknown options).
+ */
+enum status cmd_parse_opts(int argc, char **argv, const char *verb,
+			   const struct cmd_opt *opts);
+
+/*
  * Read the key=value request from stdin unless stdin is a terminal (a
  * terminal is never waited on).  ST_USAGE on a malformed request.
  */
@@ -34,6 +54,12 @@ enum status cmd_format(const char *name, unsigned allowed,
  * failure leaves stdout empty.
  */
 enum status cmd_print_record(const struct record *r, enum out_format f);
+
+/*
+ * If st is ST_NOTFOUND, say that profile holds no credential: the one
+ * message every verb gives for it.
+ */
+void cmd_not_found(enum status st, const char *profile);
 
 /* Write len bytes of buf to stdout entirely, or fail with ST_TRANSIENT. */
 enum status cmd_write_stdout(const void *buf, size_t len);

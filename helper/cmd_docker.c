@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "helper/cmd.h"
+#include "helper/cmd_common.h"
 #include "helper/config.h"
 #include "helper/lifecycle.h"
 #include "helper/log.h"
@@ -86,8 +87,7 @@ static int docker_get(void)
 	}
 	st = out_commit(&o, STDOUT_FILENO);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	free(url);
 	record_clear(&r);
 	life_close(&L);

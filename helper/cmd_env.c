@@ -4,18 +4,16 @@
  * a strict alphabet before quoting it, and the output is assembled in
  * secret memory and written in one go: on any error stdout is empty.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "helper/cmd.h"
+#include "helper/cmd_common.h"
 #include "helper/config.h"
 #include "helper/lifecycle.h"
 #include "helper/log.h"
 #include "protocol/shell.h"
-
-enum { OPT_SHELL = 256, OPT_UNSET, OPT_FORCE, OPT_MIN_TTL };
 
 static const char *const env_names[] = { "ASTRO_API_TOKEN",
 					 "ASTRO_API_TOKEN_EXPIRES_AT" };
@@ -27,32 +25,18 @@ struct env_args {
 
 static enum status parse_env(int argc, char **argv, struct env_args *a)
 {
-	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "shell", required_argument, NULL, OPT_SHELL },
-		{ "unset", no_argument, NULL, OPT_UNSET },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	/* clang-format off */
+	const struct cmd_opt opts[] = {
+	    {"profile", 'p', &a->profile, NULL},
+	    {"shell", 0, &a->shell, NULL},
+	    {"unset", 0, NULL, &a->unset},
+	    {"force", 0, NULL, &a->force},
+	    {"min-ttl", 0, &a->min_ttl, NULL},
+	    {NULL, 0, NULL, NULL},
 	};
-	int c;
+	/* clang-format on */
 
-	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': a->profile = optarg; break;
-		case 'v': log_set_verbose(1); break;
-		case OPT_SHELL: a->shell = optarg; break;
-		case OPT_UNSET: a->unset = 1; break;
-		case OPT_FORCE: a->force = 1; break;
-		case OPT_MIN_TTL: a->min_ttl = optarg; break;
-		default:
-			return fail(ST_USAGE, "see 'astro-cred env --help'");
-		}
-	}
-	if (optind != argc)
-		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
-	return ST_OK;
+	return cmd_parse_opts(argc, argv, "env", opts);
 }
 
 static enum status print_token(const struct env_args *a, enum shell sh)
@@ -79,8 +63,7 @@ static enum status print_token(const struct env_args *a, enum shell sh)
 	vars[1] = (struct shell_var){ env_names[1], exp, SHELL_VALUE_TIME };
 	st = shell_print(STDOUT_FILENO, sh, vars, r.expires_at ? 2 : 1);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;

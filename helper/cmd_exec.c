@@ -14,6 +14,7 @@
 
 #include "backends/sealed_key.h"
 #include "helper/cmd.h"
+#include "helper/cmd_common.h"
 #include "helper/config.h"
 #include "helper/lifecycle.h"
 #include "helper/log.h"
@@ -92,8 +93,7 @@ int cmd_exec(int argc, char **argv)
 	if ((st = life_open(&L)) == ST_OK &&
 	    (st = life_get(&L, profile, min_ttl, 0, &r)) == ST_OK)
 		st = set_token_env(&r);
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	if (st != ST_OK)

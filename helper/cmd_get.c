@@ -1,5 +1,4 @@
 /* get, rotate and check: serve a token, renewing it first if needed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,17 +9,6 @@
 #include "helper/lifecycle.h"
 #include "helper/log.h"
 
-enum { OPT_MIN_TTL = 256, OPT_FORMAT, OPT_FORCE };
-
-static const struct option get_opts[] = {
-	{ "profile", required_argument, NULL, 'p' },
-	{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct get_args {
 	const char *profile, *min_ttl, *format;
 	int force;
@@ -29,24 +17,16 @@ struct get_args {
 static enum status parse_get(int argc, char **argv, const char *verb,
 			     struct get_args *a)
 {
-	int c;
+	const struct cmd_opt opts[] = {
+	    {"profile", 'p', &a->profile, NULL},
+	    {"min-ttl", 0, &a->min_ttl, NULL},
+	    {"format", 0, &a->format, NULL},
+	    {"force", 0, NULL, &a->force},
+	    {NULL, 0, NULL, NULL},
+	};
 
 	memset(a, 0, sizeof(*a));
-	while ((c = getopt_long(argc, argv, "p:v", get_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': a->profile = optarg; break;
-		case 'v': log_set_verbose(1); break;
-		case OPT_MIN_TTL: a->min_ttl = optarg; break;
-		case OPT_FORMAT: a->format = optarg; break;
-		case OPT_FORCE: a->force = 1; break;
-		default:
-			return fail(ST_USAGE, "see 'astro-cred %s --help'",
-				    verb);
-		}
-	}
-	if (optind != argc)
-		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
-	return ST_OK;
+	return cmd_parse_opts(argc, argv, verb, opts);
 }
 
 static const char tty_hint[] =
@@ -81,35 +61,52 @@ int cmd_get(int argc, char **argv)
 	else
 		st = cmd_print_record(&r, fmt);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	kv_clear(&kv);
 	return st;
 }
 
+/*
+ * The options of rotate and check, which take only -p and (when min_ttl
+ * is not NULL) --min-ttl; only is the message for the others.
+ */
+static enum status parse_narrow(int argc, char **argv, const char *verb,
+				const char *only, const char **profile,
+				int64_t *min_ttl)
+{
+	struct get_args a;
+	enum status st;
+
+	if ((st = parse_get(argc, argv, verb, &a)) != ST_OK)
+		return st;
+	if (a.format || a.force || (a.min_ttl && !min_ttl))
+		return fail(ST_USAGE, "%s", only);
+	if (!(*profile = resolve_profile(a.profile)))
+		return ST_USAGE;
+	if (a.min_ttl && parse_duration(a.min_ttl, min_ttl) < 0)
+		return fail(ST_USAGE, "--min-ttl must be a duration");
+	return ST_OK;
+}
+
 int cmd_rotate(int argc, char **argv)
 {
 	struct life L = LIFE_INIT;
 	struct record r;
-	struct get_args a;
 	const char *profile;
 	enum status st;
 
 	record_init(&r);
-	if ((st = parse_get(argc, argv, "rotate", &a)) != ST_OK)
+	if ((st = parse_narrow(argc, argv, "rotate",
+			       "rotate takes only -p PROFILE", &profile,
+			       NULL)) != ST_OK)
 		return st;
-	if (a.format || a.min_ttl || a.force)
-		return fail(ST_USAGE, "rotate takes only -p PROFILE");
-	if (!(profile = resolve_profile(a.profile)))
-		return ST_USAGE;
 	if ((st = life_open(&L)) == ST_OK &&
 	    (st = life_get(&L, profile, 0, 1, &r)) == ST_OK)
 		fprintf(stderr, "astro-cred: profile '%s' now holds token %s\n",
 			profile, r.token_id);
-	else if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;
@@ -124,20 +121,15 @@ int cmd_check(int argc, char **argv)
 {
 	struct life L = LIFE_INIT;
 	struct record r;
-	struct get_args a;
 	const char *profile;
 	int64_t min_ttl = 0, left;
 	enum status st;
 
 	record_init(&r);
-	if ((st = parse_get(argc, argv, "check", &a)) != ST_OK)
+	if ((st = parse_narrow(argc, argv, "check",
+			       "check takes -p and --min-ttl only", &profile,
+			       &min_ttl)) != ST_OK)
 		return st;
-	if (a.format || a.force)
-		return fail(ST_USAGE, "check takes -p and --min-ttl only");
-	if (!(profile = resolve_profile(a.profile)))
-		return ST_USAGE;
-	if (a.min_ttl && parse_duration(a.min_ttl, &min_ttl) < 0)
-		return fail(ST_USAGE, "--min-ttl must be a duration");
 	if ((st = life_open(&L)) != ST_OK ||
 	    (st = life_read(&L, profile, &r)) != ST_OK)
 		goto out;
@@ -150,8 +142,7 @@ int cmd_check(int argc, char **argv)
 			  r.token_id, left <= 0 ? "has expired"
 						: "expires too soon");
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	record_clear(&r);
 	life_close(&L);
 	return st;

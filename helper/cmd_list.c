@@ -2,7 +2,6 @@
  * list: the stored profiles (never a token value), or with --remote the
  * organization's tokens as the API lists them, marking those we hold.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +16,6 @@
 #include "helper/lifecycle.h"
 #include "helper/log.h"
 #include "protocol/out.h"
-
-enum { OPT_FORMAT = 256, OPT_REMOTE, OPT_WS, OPT_DEP, OPT_ORG_ONLY,
-       OPT_AGENT };
 
 struct list_args {
 	const char *profile, *format, *workspace, *deployment;
@@ -268,8 +264,7 @@ static enum status list_remote(struct life *L, const struct list_args *a,
 	}
 	st = emit(&t, fmt);
 out:
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 	life_token_list_clear(L, &tl);
 	strlist_clear(&ids);
 	strlist_clear(&by);
@@ -281,35 +276,20 @@ out:
 
 static enum status parse_list(int argc, char **argv, struct list_args *a)
 {
-	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "remote", no_argument, NULL, OPT_REMOTE },
-		{ "workspace", required_argument, NULL, OPT_WS },
-		{ "deployment", required_argument, NULL, OPT_DEP },
-		{ "org-only", no_argument, NULL, OPT_ORG_ONLY },
-		{ "agent", no_argument, NULL, OPT_AGENT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	const struct cmd_opt opts[] = {
+	    {"profile", 'p', &a->profile, NULL},
+	    {"format", 0, &a->format, NULL},
+	    {"remote", 0, NULL, &a->remote},
+	    {"workspace", 0, &a->workspace, NULL},
+	    {"deployment", 0, &a->deployment, NULL},
+	    {"org-only", 0, NULL, &a->org_only},
+	    {"agent", 0, NULL, &a->agent},
+	    {NULL, 0, NULL, NULL},
 	};
-	int c;
+	enum status st;
 
-	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': a->profile = optarg; break;
-		case 'v': log_set_verbose(1); break;
-		case OPT_FORMAT: a->format = optarg; break;
-		case OPT_REMOTE: a->remote = 1; break;
-		case OPT_WS: a->workspace = optarg; break;
-		case OPT_DEP: a->deployment = optarg; break;
-		case OPT_ORG_ONLY: a->org_only = 1; break;
-		case OPT_AGENT: a->agent = 1; break;
-		default:
-			return fail(ST_USAGE, "see 'astro-cred list --help'");
-		}
-	}
-	if (optind != argc)
-		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
+	if ((st = cmd_parse_opts(argc, argv, "list", opts)) != ST_OK)
+		return st;
 	if (!a->remote && (a->profile || a->workspace || a->deployment ||
 			   a->org_only || a->agent))
 		return fail(ST_USAGE, "-p and the filters go with --remote");

@@ -10,8 +10,16 @@
 #include "helper/lifecycle.h"
 #include "helper/log.h"
 
-enum { OPT_NO_VERIFY = 256, OPT_REVOKE, OPT_FROM, OPT_SCOPE, OPT_ENTITY,
-       OPT_ROLE, OPT_EXPIRY, OPT_NAME, OPT_DESC };
+enum {
+	OPT_NO_VERIFY = 256,
+	OPT_FROM,
+	OPT_SCOPE,
+	OPT_ENTITY,
+	OPT_ROLE,
+	OPT_EXPIRY,
+	OPT_NAME,
+	OPT_DESC
+};
 
 static enum status bad_usage(const char *verb)
 {
@@ -65,30 +73,19 @@ out:
 
 int cmd_erase(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "revoke", no_argument, NULL, OPT_REVOKE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct life L = LIFE_INIT;
 	struct kv kv = KV_INIT;
 	const char *popt = NULL, *profile;
-	int c, revoke = 0;
+	int revoke = 0;
+	const struct cmd_opt opts[] = {
+	    {"profile", 'p', &popt, NULL},
+	    {"revoke", 0, NULL, &revoke},
+	    {NULL, 0, NULL, NULL},
+	};
 	enum status st;
 
-	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
-		if (c == 'p')
-			popt = optarg;
-		else if (c == 'v')
-			log_set_verbose(1);
-		else if (c == OPT_REVOKE)
-			revoke = 1;
-		else
-			return bad_usage("erase");
-	}
-	if (optind != argc)
-		return fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
+	if ((st = cmd_parse_opts(argc, argv, "erase", opts)) != ST_OK)
+		return st;
 	if ((st = cmd_read_request(&kv)) != ST_OK)
 		goto out;
 	st = ST_USAGE;
@@ -96,8 +93,7 @@ int cmd_erase(int argc, char **argv)
 		goto out;
 	if ((st = life_open(&L)) == ST_OK)
 		st = life_erase(&L, profile, revoke);
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", profile);
+	cmd_not_found(st, profile);
 out:
 	life_close(&L);
 	kv_clear(&kv);
@@ -169,8 +165,7 @@ int cmd_create(int argc, char **argv)
 	    (st = life_create(&L, &q)) == ST_OK)
 		fprintf(stderr, "astro-cred: created profile '%s'\n",
 			q.profile);
-	if (st == ST_NOTFOUND)
-		error("no credential stored for profile '%s'", q.from);
+	cmd_not_found(st, q.from);
 	life_close(&L);
 	return st;
 }
