@@ -3,7 +3,7 @@
 #
 # Layout of the build (the same under $(BUILD) and under $(PREFIX)):
 #   bin/astro-cred, bin/docker-credential-astro -> astro-cred
-#   lib/astro-cred/net.so       Astro API client (libcurl)    helper/api*.c
+#   lib/astro-cred/net.so       Astro API client (libcurl, OpenSSL) helper/api*.c
 #   lib/astro-cred/keyring.so   Secret Service (GDBus)        backends/keyring*.c
 # The executable links libsodium (statically unless SODIUM_STATIC=0) and
 # cJSON only; see helper/module.h.
@@ -18,7 +18,12 @@ FUZZ_SECONDS ?= 60
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 CORE_PKGS := libsodium libcjson
-NET_PKGS := libcurl
+# openssl: net.so calls OpenSSL itself to make it wipe what it frees and
+# the plaintext it has read (helper/api_mem.h; security.md 3.8, M-02).
+# Debian's libcurl4-openssl loads libssl and libcrypto anyway, so this
+# adds no library at run time, and only to net.so: the executable still
+# loads neither (t0700-startup.sh).
+NET_PKGS := libcurl openssl
 KEYRING_PKGS := gio-2.0
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \

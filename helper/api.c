@@ -15,6 +15,7 @@
 #include "helper/api.h"
 #include "helper/api_http.h"
 #include "helper/api_json.h"
+#include "helper/api_mem.h"
 #include "helper/log.h"
 #include "helper/secmem.h"
 
@@ -124,23 +125,27 @@ static enum status ctx_env(struct api_ctx *ctx)
 	return ST_OK;
 }
 
+/*
+ * libcurl is initialized first, with the wiping allocator (api_mem.h):
+ * that must come before any other libcurl call, and base_url() parses
+ * with curl_url().
+ */
 enum status api_ctx_new(struct api_ctx **out)
 {
 	struct api_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	enum status st;
 
 	*out = NULL;
-	if ((st = ctx_env(ctx)) != ST_OK)
-		goto fail;
-	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+	if (curl_users == 0 && api_mem_global_init() != CURLE_OK) {
 		st = fail(ST_TRANSIENT, "cannot initialize libcurl");
 		goto fail;
 	}
 	curl_users++;
+	ctx->global = 1;
+	if ((st = ctx_env(ctx)) != ST_OK)
+		goto fail;
 	ctx->curl = curl_easy_init();
 	if (!ctx->curl) {
-		if (--curl_users == 0)
-			curl_global_cleanup();
 		st = fail(ST_TRANSIENT, "cannot initialize libcurl");
 		goto fail;
 	}
@@ -152,15 +157,18 @@ fail:
 	return st;
 }
 
+/*
+ * The cleanups free, and so wipe, libcurl's buffers and (closing the
+ * connections) OpenSSL's before exit.
+ */
 void api_ctx_free(struct api_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->curl) {
+	if (ctx->curl)
 		curl_easy_cleanup(ctx->curl);
-		if (--curl_users == 0)
-			curl_global_cleanup();
-	}
+	if (ctx->global && --curl_users == 0)
+		curl_global_cleanup();
 	free(ctx->base);
 	free(ctx->ca_file);
 	free(ctx);

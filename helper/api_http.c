@@ -12,8 +12,10 @@
  * ignores bodies of unknown length).
  *
  * The Authorization header is built in secure memory; libcurl copies it
- * into its own list and buffers, so we wipe the list before freeing it and
- * accept libcurl's internal copies as residue (hence PR_SET_DUMPABLE=0).
+ * into its own list and buffers, so we wipe the list before freeing it,
+ * and libcurl and OpenSSL wipe their copies (of the header and of the
+ * answer) when they free them (api_mem.h).  Until then they are in the
+ * ordinary heap: hence PR_SET_DUMPABLE=0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 
 #include "helper/api_http.h"
 #include "helper/api_json.h"
+#include "helper/api_mem.h"
 #include "helper/jwt.h"
 #include "helper/log.h"
 
@@ -192,6 +195,7 @@ static void set_hardening(CURL *h, const struct api_ctx *ctx, int64_t left)
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+	api_mem_tls(h);
 	if (ctx->ca_file) {
 		/* Replaces the system trust: the bundle and the directory. */
 		curl_easy_setopt(h, CURLOPT_CAINFO, ctx->ca_file);

@@ -19,6 +19,7 @@ struct api_ctx {
 	long budget_ms;	  /* the whole budget, for messages */
 	int64_t deadline; /* CLOCK_MONOTONIC ms when the budget ends */
 	CURL *curl;	  /* reused across calls (connection reuse) */
+	int global;	  /* holds a curl_global_init (api_mem) */
 };
 
 struct http_req {

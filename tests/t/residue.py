@@ -18,13 +18,16 @@ Environment (secrets never go through argv):
   RESIDUE_OUT       the report, one line per hit and a summary:
                       hit NAME REGION ADDRESS CLASS BEFORE-HEX
                       count NAME REGION CLASS N  (N > 0 only)
+                      patterns NAME...           (what was looked for)
                       mappings N bytes B
                       error TEXT                 (nothing was scanned)
   RESIDUE_CORE      if set, write a core there (gcore; with gdb's default
                     dump-excluded-mappings off it leaves out the
                     MADV_DONTDUMP mappings, as the kernel would)
   RESIDUE_STOP      the syscall to stop at: exit_group (default), execve,
-                    write (the first one)
+                    write (the first one), or write-stdout (the return of
+                    the first write to fd 1: what it wrote is in
+                    RESIDUE_STDOUT, so RESIDUE_NEW can name that file)
   RESIDUE_STDIN, RESIDUE_STDOUT  the program's stdin and stdout
   RESIDUE_WATCH     an address (0x...): to find who put a hit there, a
                     watchpoint on its 8 bytes from main on; each write is
@@ -173,6 +176,7 @@ def scan(out):
             counts[key] = counts.get(key, 0) + 1
     for (name, region, cls), n in sorted(counts.items()):
         out.append("count %s %s %s %d" % (name, region, cls, n))
+    out.append("patterns %s" % " ".join(name for name, _ in pats))
     out.append("mappings %d bytes %d" % (nmaps, nbytes))
 
 
@@ -211,8 +215,15 @@ def main():
     out = []
     gdb.execute("set pagination off")
     gdb.execute("set confirm off")
-    gdb.execute("catch syscall %s" % os.environ.get("RESIDUE_STOP",
-                                                    "exit_group"))
+    stop = os.environ.get("RESIDUE_STOP", "exit_group")
+    if stop == "write-stdout":
+        # Stop at the return of the first write(2) to fd 1 (x86-64: the
+        # first argument in rdi, which the syscall leaves as it was): its
+        # bytes are then in RESIDUE_STDOUT.  Entry, then return.
+        gdb.execute("catch syscall write")
+        gdb.execute("condition $bpnum $rdi == 1")
+    else:
+        gdb.execute("catch syscall %s" % stop)
     try:
         watch = os.environ.get("RESIDUE_WATCH")
         if watch:
@@ -223,6 +234,8 @@ def main():
             gdb.execute("continue", to_string=True)
         else:
             gdb.execute(run_command(), to_string=True)
+        if stop == "write-stdout" and gdb.selected_inferior().pid:
+            gdb.execute("continue", to_string=True)
         if not gdb.selected_inferior().pid:
             raise gdb.error("the program ended before the catchpoint")
         scan(out)
