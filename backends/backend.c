@@ -112,19 +112,19 @@ static int keyring_stub_available(void)
 }
 
 static const struct backend keyring_stub = {
-	.name = "keyring",
-	.get = keyring_stub_get,
-	.store = keyring_stub_store,
-	.erase = keyring_stub_erase,
-	.list = keyring_stub_list,
-	.available = keyring_stub_available,
+    .name = "keyring",
+    .get = keyring_stub_get,
+    .store = keyring_stub_store,
+    .erase = keyring_stub_erase,
+    .list = keyring_stub_list,
+    .available = keyring_stub_available,
 };
 
 /* Preference order for `auto`: the keyring when it answers, else the file. */
 const struct backend *const backend_table[] = {
-	&keyring_stub,
-	&sealed_backend,
-	NULL,
+    &keyring_stub,
+    &sealed_backend,
+    NULL,
 };
 
 const struct backend *backend_find(const char *name)

@@ -73,7 +73,7 @@ struct keyring_op {
 static int keyring_wedged;
 
 static void keyring_report(const struct keyring_op *op, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void keyring_report(const struct keyring_op *op, const char *fmt, ...)
 {
@@ -494,7 +494,7 @@ static enum status keyring_read_item(struct keyring_op *op, const char *path,
 static enum status keyring_get(const char *profile, struct secbuf *rec)
 {
 	struct keyring_op op;
-	struct keyring_found f = { NULL, NULL };
+	struct keyring_found f = {NULL, NULL};
 	GAsyncResult *session = NULL;
 	enum status st;
 
@@ -698,7 +698,7 @@ static enum status keyring_find(struct keyring_op *op, const char *profile,
 static enum status keyring_erase(const char *profile)
 {
 	struct keyring_op op;
-	struct keyring_found f = { NULL, NULL };
+	struct keyring_found f = {NULL, NULL};
 	enum status st;
 
 	if ((st = keyring_check_name(profile)))
@@ -735,7 +735,7 @@ static enum status keyring_add_name(struct keyring_op *op, const char *path,
 static enum status keyring_list(struct strlist *out)
 {
 	struct keyring_op op;
-	struct keyring_found f = { NULL, NULL };
+	struct keyring_found f = {NULL, NULL};
 	enum status st;
 
 	st = keyring_find(&op, NULL, &f);
@@ -767,10 +767,10 @@ static int keyring_available(void)
 }
 
 const struct backend keyring_backend_impl = {
-	.name = "keyring",
-	.get = keyring_get,
-	.store = keyring_store,
-	.erase = keyring_erase,
-	.list = keyring_list,
-	.available = keyring_available,
+    .name = "keyring",
+    .get = keyring_get,
+    .store = keyring_store,
+    .erase = keyring_erase,
+    .list = keyring_list,
+    .available = keyring_available,
 };

@@ -19,7 +19,7 @@
 #define KEYRING_SCHEMA "io.astronomer.astro-cred.v1"
 /* Bound on one whole operation, and on the availability check. */
 #define KEYRING_TIMEOUT_MS 3000
-#define KEYRING_PING_MS 2000
+#define KEYRING_PING_MS	   2000
 
 /* The module's vtable, looked up by name with module_symbol(). */
 extern const struct backend keyring_backend_impl;

@@ -122,8 +122,8 @@ double storedir_env_number(const char *name, const char *unit, int whole,
  * blocking until the holder lets go or dies (the kernel drops the lock),
  * at most ASTRO_CRED_LOCK_TIMEOUT seconds (default 30): then ST_TRANSIENT
  * with a message.  The wait borrows SIGALRM (a thread-directed timer) and
- * restores the caller's handler and signal mask.  Used by the lifecycle for every
- * backend; the lock is per profile, so profiles never block each other.
+ * restores the caller's handler and signal mask.  Used by the lifecycle for
+ * every backend; the lock is per profile, so profiles never block each other.
  */
 enum status profile_lock(const char *profile, struct profile_lock **out)
     __attribute__((warn_unused_result));

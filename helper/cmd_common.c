@@ -99,10 +99,9 @@ enum status cmd_min_ttl(const char *opt, const struct kv *kv, int64_t *out)
 	return ST_OK;
 }
 
-enum status cmd_format(const char *name, unsigned allowed,
-		       enum out_format *out)
+enum status cmd_format(const char *name, unsigned allowed, enum out_format *out)
 {
-	static const char *const names[] = { "kv", "json", "raw", "table" };
+	static const char *const names[] = {"kv", "json", "raw", "table"};
 
 	for (unsigned i = 0; i < 4; i++)
 		if (name && !strcmp(name, names[i]) && (allowed & (1u << i))) {

@@ -59,8 +59,9 @@ static enum status url_profile(const char *url, char *buf, size_t len)
 	if (!p)
 		p = h.name;
 	if (!profile_name_ok(p) || strlen(p) >= len)
-		return fail(ST_USAGE, "registry '%s' maps to an invalid "
-				      "profile name",
+		return fail(ST_USAGE,
+			    "registry '%s' maps to an invalid "
+			    "profile name",
 			    h.name);
 	snprintf(buf, len, "%s", p);
 	return ST_OK;
@@ -98,13 +99,12 @@ static int docker_store(void)
 {
 	struct docker_creds c = DOCKER_CREDS_INIT;
 	struct life L = LIFE_INIT;
-	struct store_req q = { .verify = 1 };
+	struct store_req q = {.verify = 1};
 	char profile[PROFILE_NAME_MAX + 1];
 	enum status st;
 
 	if ((st = docker_read_store(STDIN_FILENO, &c)) != ST_OK ||
-	    (st = url_profile(c.server_url, profile, sizeof(profile))) !=
-		    ST_OK)
+	    (st = url_profile(c.server_url, profile, sizeof(profile))) != ST_OK)
 		goto out;
 	if (strcmp(c.username, DOCKER_USERNAME)) {
 		st = fail(ST_USAGE, "only user '%s' is supported",
@@ -147,8 +147,7 @@ static int docker_list(void)
 	struct docker_host h;
 	enum status st;
 
-	if ((st = life_open(&L)) != ST_OK ||
-	    (st = L.be->list(&names)) != ST_OK)
+	if ((st = life_open(&L)) != ST_OK || (st = L.be->list(&names)) != ST_OK)
 		goto out;
 	config_section_keys("docker", &mapped);
 	for (size_t i = 0; i < mapped.n; i++) {

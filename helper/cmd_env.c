@@ -15,8 +15,8 @@
 #include "helper/log.h"
 #include "protocol/shell.h"
 
-static const char *const env_names[] = { "ASTRO_API_TOKEN",
-					 "ASTRO_API_TOKEN_EXPIRES_AT" };
+static const char *const env_names[] = {"ASTRO_API_TOKEN",
+					"ASTRO_API_TOKEN_EXPIRES_AT"};
 
 struct env_args {
 	const char *profile, *shell, *min_ttl;
@@ -57,10 +57,9 @@ static enum status print_token(const struct env_args *a, enum shell sh)
 	if ((st = life_open(&L)) != ST_OK ||
 	    (st = life_get(&L, profile, min_ttl, 0, &r)) != ST_OK)
 		goto out;
-	vars[0] = (struct shell_var){ env_names[0], r.token,
-				      SHELL_VALUE_TOKEN };
+	vars[0] = (struct shell_var){env_names[0], r.token, SHELL_VALUE_TOKEN};
 	format_time(r.expires_at, exp, sizeof(exp));
-	vars[1] = (struct shell_var){ env_names[1], exp, SHELL_VALUE_TIME };
+	vars[1] = (struct shell_var){env_names[1], exp, SHELL_VALUE_TIME};
 	st = shell_print(STDOUT_FILENO, sh, vars, r.expires_at ? 2 : 1);
 out:
 	cmd_not_found(st, profile);
@@ -90,8 +89,8 @@ int cmd_env(int argc, char **argv)
 		const char *hint = shell_tty_hint(sh);
 
 		return write(STDOUT_FILENO, hint, strlen(hint)) < 0
-			       ? ST_TRANSIENT
-			       : ST_OK;
+			   ? ST_TRANSIENT
+			   : ST_OK;
 	}
 	return print_token(&a, sh);
 }

@@ -62,10 +62,10 @@ static enum status set_token_env(const struct record *r)
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"profile", required_argument, NULL, 'p'},
+	    {"min-ttl", required_argument, NULL, OPT_MIN_TTL},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct life L = LIFE_INIT;
 	struct record r;
@@ -79,7 +79,8 @@ int cmd_exec(int argc, char **argv)
 			popt = optarg;
 		else if (c == 'v')
 			log_set_verbose(1);
-		else if (c == OPT_MIN_TTL && parse_duration(optarg, &min_ttl) == 0)
+		else if (c == OPT_MIN_TTL &&
+			 parse_duration(optarg, &min_ttl) == 0)
 			;
 		else
 			return fail(ST_USAGE, "see 'astro-cred exec --help'");

@@ -30,9 +30,9 @@ static enum status parse_get(int argc, char **argv, const char *verb,
 }
 
 static const char tty_hint[] =
-	"# astro-cred: not printing a token to a terminal.\n"
-	"# Pipe it, or use: eval \"$(astro-cred env)\"  "
-	"(--force prints it anyway)\n";
+    "# astro-cred: not printing a token to a terminal.\n"
+    "# Pipe it, or use: eval \"$(astro-cred env)\"  "
+    "(--force prints it anyway)\n";
 
 int cmd_get(int argc, char **argv)
 {
@@ -139,8 +139,8 @@ int cmd_check(int argc, char **argv)
 			  profile);
 	else if (left < min_ttl || left <= 0)
 		st = fail(ST_AUTH, "profile '%s': token %s %s", profile,
-			  r.token_id, left <= 0 ? "has expired"
-						: "expires too soon");
+			  r.token_id,
+			  left <= 0 ? "has expired" : "expires too soon");
 out:
 	cmd_not_found(st, profile);
 	record_clear(&r);

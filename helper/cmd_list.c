@@ -29,8 +29,8 @@ struct row {
 };
 
 struct table {
-	const char *const *keys;   /* kv/json names */
-	const char *const *heads;  /* table headings */
+	const char *const *keys;  /* kv/json names */
+	const char *const *heads; /* table headings */
 	size_t ncols;
 	struct row *rows;
 	size_t n;
@@ -63,8 +63,7 @@ static int print_kv(FILE *f, const struct table *t)
 	for (size_t i = 0; i < t->n; i++) {
 		for (size_t c = 0; c < t->ncols; c++)
 			if (*t->rows[i].v[c])
-				bad |= kv_write(f, t->keys[c],
-						t->rows[i].v[c]);
+				bad |= kv_write(f, t->keys[c], t->rows[i].v[c]);
 		fputc('\n', f);
 	}
 	return bad;
@@ -137,10 +136,12 @@ struct cells {
 	char exp[32], left[24], last[32];
 };
 
-static const char *const local_keys[] = { "profile", "scope", "entity",
-	"token_id", "expires_at", "left", "backend", "state" };
-static const char *const local_heads[] = { "PROFILE", "SCOPE", "ENTITY",
-	"TOKEN ID", "EXPIRES", "LEFT", "BACKEND", "STATE" };
+static const char *const local_keys[] = {"profile",  "scope",	   "entity",
+					 "token_id", "expires_at", "left",
+					 "backend",  "state"};
+static const char *const local_heads[] = {"PROFILE",  "SCOPE",	 "ENTITY",
+					  "TOKEN ID", "EXPIRES", "LEFT",
+					  "BACKEND",  "STATE"};
 
 static const char *entity_of(const struct record *r)
 {
@@ -152,7 +153,7 @@ static const char *entity_of(const struct record *r)
 static enum status list_local(struct life *L, enum out_format fmt)
 {
 	struct strlist names = STRLIST_INIT;
-	struct table t = { local_keys, local_heads, 8, NULL, 0 };
+	struct table t = {local_keys, local_heads, 8, NULL, 0};
 	struct record *recs = NULL;
 	struct cells *cells = NULL;
 	enum status st;
@@ -172,9 +173,9 @@ static enum status list_local(struct life *L, enum out_format fmt)
 		if (r->expires_at)
 			format_time(r->expires_at, c->exp, sizeof(c->exp));
 		format_left(r->expires_at, c->left, sizeof(c->left));
-		t.rows[t.n++] = (struct row){ { r->profile, r->scope,
-			entity_of(r), r->token_id, c->exp, c->left,
-			L->be->name, rec_state_name(r->state) } };
+		t.rows[t.n++] = (struct row){
+		    {r->profile, r->scope, entity_of(r), r->token_id, c->exp,
+		     c->left, L->be->name, rec_state_name(r->state)}};
 	}
 	st = emit(&t, fmt);
 out:
@@ -187,10 +188,10 @@ out:
 	return st;
 }
 
-static const char *const remote_keys[] = { "token_id", "name", "scope",
-	"expires_at", "last_used_at", "profile" };
-static const char *const remote_heads[] = { "TOKEN ID", "NAME", "SCOPE",
-	"EXPIRES", "LAST USED", "HELD BY" };
+static const char *const remote_keys[] = {
+    "token_id", "name", "scope", "expires_at", "last_used_at", "profile"};
+static const char *const remote_heads[] = {"TOKEN ID", "NAME",	    "SCOPE",
+					   "EXPIRES",  "LAST USED", "HELD BY"};
 
 /* token id -> profile, for every profile we hold. */
 static void held_ids(struct life *L, struct strlist *ids, struct strlist *by)
@@ -234,15 +235,14 @@ static enum status list_remote(struct life *L, const struct list_args *a,
 {
 	struct api_token_list tl = API_TOKEN_LIST_INIT;
 	struct strlist ids = STRLIST_INIT, by = STRLIST_INIT;
-	struct table t = { remote_keys, remote_heads, 6, NULL, 0 };
+	struct table t = {remote_keys, remote_heads, 6, NULL, 0};
 	struct cells *cells = NULL;
 	struct record me;
 	const char *profile = resolve_profile(a->profile);
 	enum status st = ST_USAGE;
 
 	record_init(&me);
-	if (!profile ||
-	    (st = life_get(L, profile, 60, 0, &me)) != ST_OK ||
+	if (!profile || (st = life_get(L, profile, 60, 0, &me)) != ST_OK ||
 	    (st = life_api(L)) != ST_OK ||
 	    (st = fetch_remote(L, a, &me, &tl)) != ST_OK)
 		goto out;
@@ -258,9 +258,12 @@ static enum status list_remote(struct life *L, const struct list_args *a,
 			format_time(k->end_at, c->exp, sizeof(c->exp));
 		if (k->last_used_at)
 			format_time(k->last_used_at, c->last, sizeof(c->last));
-		t.rows[t.n++] = (struct row){ { k->id, k->name ? k->name : "",
-			a->agent ? "AGENT" : k->scope ? k->scope : "",
-			c->exp, c->last, h >= 0 ? by.v[h] : "" } };
+		t.rows[t.n++] =
+		    (struct row){{k->id, k->name ? k->name : "",
+				  a->agent   ? "AGENT"
+				  : k->scope ? k->scope
+					     : "",
+				  c->exp, c->last, h >= 0 ? by.v[h] : ""}};
 	}
 	st = emit(&t, fmt);
 out:
@@ -307,10 +310,10 @@ int cmd_list(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	if ((st = parse_list(argc, argv, &a)) != ST_OK ||
-	    (a.format && (st = cmd_format(a.format, 1u << FMT_TABLE |
-						    1u << FMT_KV |
-						    1u << FMT_JSON,
-					  &fmt)) != ST_OK) ||
+	    (a.format &&
+	     (st = cmd_format(a.format,
+			      1u << FMT_TABLE | 1u << FMT_KV | 1u << FMT_JSON,
+			      &fmt)) != ST_OK) ||
 	    (st = life_open(&L)) != ST_OK)
 		goto out;
 	st = a.remote ? list_remote(&L, &a, fmt) : list_local(&L, fmt);

@@ -29,12 +29,12 @@ static enum status bad_usage(const char *verb)
 int cmd_store(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"profile", required_argument, NULL, 'p'},
+	    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct store_req q = { .verify = 1 };
+	struct store_req q = {.verify = 1};
 	struct life L = LIFE_INIT;
 	struct kv kv = KV_INIT;
 	const char *popt = NULL;
@@ -103,30 +103,46 @@ out:
 static enum status parse_create(int argc, char **argv, struct create_req *q)
 {
 	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "scope", required_argument, NULL, OPT_SCOPE },
-		{ "entity", required_argument, NULL, OPT_ENTITY },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "expiry-days", required_argument, NULL, OPT_EXPIRY },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "description", required_argument, NULL, OPT_DESC },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"profile", required_argument, NULL, 'p'},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"scope", required_argument, NULL, OPT_SCOPE},
+	    {"entity", required_argument, NULL, OPT_ENTITY},
+	    {"role", required_argument, NULL, OPT_ROLE},
+	    {"expiry-days", required_argument, NULL, OPT_EXPIRY},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"description", required_argument, NULL, OPT_DESC},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	int64_t days;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': q->profile = optarg; break;
-		case 'v': log_set_verbose(1); break;
-		case OPT_FROM: q->from = optarg; break;
-		case OPT_SCOPE: q->scope = optarg; break;
-		case OPT_ENTITY: q->entity = optarg; break;
-		case OPT_ROLE: q->role = optarg; break;
-		case OPT_NAME: q->name = optarg; break;
-		case OPT_DESC: q->desc = optarg; break;
+		case 'p':
+			q->profile = optarg;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case OPT_FROM:
+			q->from = optarg;
+			break;
+		case OPT_SCOPE:
+			q->scope = optarg;
+			break;
+		case OPT_ENTITY:
+			q->entity = optarg;
+			break;
+		case OPT_ROLE:
+			q->role = optarg;
+			break;
+		case OPT_NAME:
+			q->name = optarg;
+			break;
+		case OPT_DESC:
+			q->desc = optarg;
+			break;
 		case OPT_EXPIRY:
 			if (parse_duration(optarg, &days) < 0 ||
 			    strspn(optarg, "0123456789") != strlen(optarg) ||
@@ -135,7 +151,8 @@ static enum status parse_create(int argc, char **argv, struct create_req *q)
 						      "1 to 3650");
 			q->expiry_days = (int)days;
 			break;
-		default: return bad_usage("create");
+		default:
+			return bad_usage("create");
 		}
 	}
 	if (optind != argc)

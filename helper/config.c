@@ -72,7 +72,8 @@ static int parse_line(struct config *c, char *line, char *section,
 	if (*s == '[') {
 		char *end = strchr(s, ']');
 
-		if (!end || end[1] || end - s - 1 >= (long)seclen || end == s + 1)
+		if (!end || end[1] || end - s - 1 >= (long)seclen ||
+		    end == s + 1)
 			return error("%s:%d: malformed section header", path,
 				     lineno);
 		*end = '\0';
@@ -228,12 +229,26 @@ int parse_duration(const char *s, int64_t *out)
 			return -1;
 	}
 	switch (*p) {
-	case '\0': break;
-	case 's': mult = 1; p++; break;
-	case 'm': mult = 60; p++; break;
-	case 'h': mult = 3600; p++; break;
-	case 'd': mult = 86400; p++; break;
-	default: return -1;
+	case '\0':
+		break;
+	case 's':
+		mult = 1;
+		p++;
+		break;
+	case 'm':
+		mult = 60;
+		p++;
+		break;
+	case 'h':
+		mult = 3600;
+		p++;
+		break;
+	case 'd':
+		mult = 86400;
+		p++;
+		break;
+	default:
+		return -1;
 	}
 	if (*p || v > max / mult)
 		return -1;

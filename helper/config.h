@@ -33,7 +33,10 @@ struct config {
 	struct config_entry *v;
 	size_t n;
 };
-#define CONFIG_INIT { NULL, 0 }
+#define CONFIG_INIT                                                            \
+	{                                                                      \
+		NULL, 0                                                        \
+	}
 
 /*
  * Parse len bytes of config text (a pure function: no file, no globals).
@@ -65,7 +68,8 @@ enum status config_check(void);
  */
 int parse_duration(const char *s, int64_t *out);
 
-/* The profile from -p, else $ASTRO_CRED_PROFILE, else "default"; NULL if invalid. */
+/* The profile from -p, else $ASTRO_CRED_PROFILE, else "default"; NULL if
+ * invalid. */
 const char *resolve_profile(const char *opt);
 
 /* Seconds since the epoch (the real clock; tests shorten lifetimes instead). */

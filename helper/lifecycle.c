@@ -92,8 +92,7 @@ static enum status write_new_token(struct life *L, struct record *r)
 		return ST_OK;
 	record_init(&back);
 	if (life_read(L, r->profile, &back) == ST_OK && back.token &&
-	    !strcmp(back.token, r->token) &&
-	    back.generation == r->generation) {
+	    !strcmp(back.token, r->token) && back.generation == r->generation) {
 		warning("profile '%s': the new token is stored, but the store "
 			"could not confirm it reached the disk",
 			r->profile);
@@ -162,8 +161,7 @@ static enum status interrupted_msg(const struct record *r)
 }
 
 /* Fill the record's id and times from a new token's claims. */
-enum status life_apply_token(struct record *r, const char *tok,
-			      const char *id)
+enum status life_apply_token(struct record *r, const char *tok, const char *id)
 {
 	struct jwt_claims c;
 	enum status st = jwt_claims(tok, &c);
@@ -207,7 +205,7 @@ static enum status clean_replacing(struct life *L, struct record *r,
 				   const char *bearer)
 {
 	struct api_token_list tl = API_TOKEN_LIST_INIT;
-	struct api_list_filter f = { 0 };
+	struct api_list_filter f = {0};
 	struct api_error e;
 	enum status st;
 
@@ -225,20 +223,18 @@ static enum status clean_replacing(struct life *L, struct record *r,
 			continue;
 		warning("deleting token %s left by an interrupted renewal",
 			t->id);
-		st = life_is_agent(r) ? L->api->agent_delete(L->ctx, bearer,
-							r->organization,
-							r->deployment, t->id,
-							&e)
-				 : L->api->token_delete(L->ctx, bearer,
-							r->organization, t->id,
-							&e);
+		st = life_is_agent(r)
+			 ? L->api->agent_delete(L->ctx, bearer, r->organization,
+						r->deployment, t->id, &e)
+			 : L->api->token_delete(L->ctx, bearer, r->organization,
+						t->id, &e);
 	}
 	life_token_list_clear(L, &tl);
 	return st;
 }
 
 enum status life_delete_token(struct life *L, const struct record *r,
-			       const char *bearer, const char *id)
+			      const char *bearer, const char *id)
 {
 	struct api_error e;
 	enum status st;
@@ -261,9 +257,9 @@ static void fill_create(const struct record *r, struct api_create *c)
 	c->name = r->name;
 	c->role = r->role;
 	c->scope = r->scope;
-	c->entity_id = !strcmp(r->scope, "WORKSPACE") ? r->workspace
-		     : !strcmp(r->scope, "DEPLOYMENT") ? r->deployment
-						       : NULL;
+	c->entity_id = !strcmp(r->scope, "WORKSPACE")	 ? r->workspace
+		       : !strcmp(r->scope, "DEPLOYMENT") ? r->deployment
+							 : NULL;
 	c->expiry_days = r->expiry_days;
 }
 
@@ -316,7 +312,8 @@ static enum status replace(struct life *L, struct record *r, int depth,
 			  r->profile, r->token_id);
 		goto out;
 	}
-	/* The journal first: a create may reach the API and its answer not us. */
+	/* The journal first: a create may reach the API and its answer not us.
+	 */
 	r->state = REC_REPLACING;
 	r->intent_at = now_seconds();
 	if ((st = life_write(L, r)) != ST_OK)
@@ -351,10 +348,11 @@ static enum status replace(struct life *L, struct record *r, int depth,
 		life_write(L, r);
 	} else {
 		warning("old token %s not deleted yet; the next renewal "
-			"retries", old_id);
+			"retries",
+			old_id);
 	}
-	verbose("profile '%s': replaced token %s with %s", r->profile,
-		old_id, r->token_id);
+	verbose("profile '%s': replaced token %s with %s", r->profile, old_id,
+		r->token_id);
 out:
 	life_token_clear(L, &t);
 	record_clear(&p);
@@ -478,8 +476,7 @@ static enum status usable(const struct record *r, int64_t min_ttl)
 		format_time(r->expires_at, when, sizeof(when));
 		return fail(ST_AUTH, "profile '%s': token %s %s at %s%s",
 			    r->profile, r->token_id,
-			    r->expires_at <= now ? "expired" : "expires",
-			    when,
+			    r->expires_at <= now ? "expired" : "expires", when,
 			    r->rotate_never ? " and renewal is off"
 					    : " and could not be renewed");
 	}
@@ -507,7 +504,7 @@ static enum status get_depth(struct life *L, const char *profile,
 			     int depth)
 {
 	struct profile_lock *lk = NULL;
-	struct want w = { force, min_ttl };
+	struct want w = {force, min_ttl};
 	int64_t start = now_seconds(), gen;
 	enum status st;
 
@@ -536,9 +533,10 @@ static enum status get_depth(struct life *L, const char *profile,
 		 */
 		st = life_read(L, profile, out);
 		if (st == ST_OK &&
-		    (force || (!(out->generation != gen &&
-				 out->state == REC_OK && !out->orphan_id[0]) &&
-			       life_needs_renewal(out, now_seconds(), min_ttl))))
+		    (force ||
+		     (!(out->generation != gen && out->state == REC_OK &&
+			!out->orphan_id[0]) &&
+		      life_needs_renewal(out, now_seconds(), min_ttl))))
 			st = renew(L, out, depth + 1, &w);
 		profile_unlock(lk);
 		if (st == ST_OK)

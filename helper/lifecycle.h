@@ -37,7 +37,10 @@ struct life {
 	const struct api_ops *api;
 	struct api_ctx *ctx;
 };
-#define LIFE_INIT { NULL, NULL, NULL }
+#define LIFE_INIT                                                              \
+	{                                                                      \
+		NULL, NULL, NULL                                               \
+	}
 
 /* Choose the backend (backend_select); the API is loaded on first need. */
 enum status life_open(struct life *L);
@@ -90,8 +93,7 @@ struct api_token_list;
 void life_token_clear(struct life *L, struct api_token *t);
 void life_token_list_clear(struct life *L, struct api_token_list *l);
 enum status life_write(struct life *L, struct record *r);
-enum status life_apply_token(struct record *r, const char *tok,
-			     const char *id);
+enum status life_apply_token(struct record *r, const char *tok, const char *id);
 enum status life_delete_token(struct life *L, const struct record *r,
 			      const char *bearer, const char *id);
 int life_is_agent(const struct record *r);

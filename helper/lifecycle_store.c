@@ -38,7 +38,8 @@ static enum status check_store_req(struct life *L, const struct store_req *q)
 
 	if (!q->token || !*q->token)
 		return fail(ST_USAGE, "no token: send 'token=...' on stdin");
-	if (q->rotate && strcmp(q->rotate, "auto") && strcmp(q->rotate, "never"))
+	if (q->rotate && strcmp(q->rotate, "auto") &&
+	    strcmp(q->rotate, "never"))
 		return fail(ST_USAGE, "rotate must be 'auto' or 'never'");
 	if (q->rotate_before && !rotate_before_ok(q->rotate_before))
 		return fail(ST_USAGE, "rotate_before must be a duration "
@@ -70,9 +71,10 @@ static void scope_from_claims(struct record *r, const struct jwt_claims *c)
 /* The role the token holds on its own entity (what a replacement needs). */
 static void role_from_api(struct record *r, const struct api_token *t)
 {
-	const char *entity = !strcmp(r->scope, "WORKSPACE")    ? r->workspace
-			     : !strcmp(r->scope, "DEPLOYMENT") ? r->deployment
-							       : r->organization;
+	const char *entity = !strcmp(r->scope, "WORKSPACE") ? r->workspace
+			     : !strcmp(r->scope, "DEPLOYMENT")
+				 ? r->deployment
+				 : r->organization;
 
 	for (size_t i = 0; i < t->nroles; i++)
 		if (t->roles[i].entity_id &&
@@ -115,8 +117,8 @@ static enum status verify(struct life *L, struct record *r)
 	}
 	if ((st = life_api(L)) != ST_OK)
 		goto out;
-	st = L->api->token_get(L->ctx, bearer, r->organization, r->token_id,
-			       &t, &e);
+	st = L->api->token_get(L->ctx, bearer, r->organization, r->token_id, &t,
+			       &e);
 	if (st == ST_API && e.http_status == 404 && r->deployment[0]) {
 		/* Not in /tokens: perhaps an agent token of the deployment. */
 		life_token_clear(L, &t);
@@ -126,8 +128,9 @@ static enum status verify(struct life *L, struct record *r)
 			snprintf(r->scope, sizeof(r->scope), "AGENT");
 	}
 	if (st == ST_API && e.http_status == 404)
-		st = fail(ST_AUTH, "token %s is not known to the API "
-				   "(deleted?); nothing stored",
+		st = fail(ST_AUTH,
+			  "token %s is not known to the API "
+			  "(deleted?); nothing stored",
 			  r->token_id);
 	if (st == ST_OK)
 		facts_from_api(r, &t);
@@ -210,7 +213,7 @@ enum status life_erase(struct life *L, const char *profile, int revoke)
 		}
 		if ((st = life_api(L)) != ST_OK ||
 		    (st = life_delete_token(L, &r, bearer, r.token_id)) !=
-			    ST_OK)
+			ST_OK)
 			goto out;
 		verbose("deleted token %s at the API", r.token_id);
 	}
@@ -235,8 +238,8 @@ static const char *default_role(const char *scope)
 
 static enum status check_create(struct life *L, const struct create_req *q)
 {
-	static const char *const scopes[] = { "ORGANIZATION", "WORKSPACE",
-					      "DEPLOYMENT", "AGENT" };
+	static const char *const scopes[] = {"ORGANIZATION", "WORKSPACE",
+					     "DEPLOYMENT", "AGENT"};
 	struct record r;
 	enum status st;
 	size_t i;
@@ -247,8 +250,7 @@ static enum status check_create(struct life *L, const struct create_req *q)
 		return fail(ST_USAGE, "--scope must be ORGANIZATION, "
 				      "WORKSPACE, DEPLOYMENT or AGENT");
 	if (i > 0 && (!q->entity || !*q->entity))
-		return fail(ST_USAGE, "--scope %s needs --entity ID",
-			    q->scope);
+		return fail(ST_USAGE, "--scope %s needs --entity ID", q->scope);
 	if (q->expiry_days < 0 || q->expiry_days > 3650)
 		return fail(ST_USAGE, "--expiry-days must be 1 to 3650");
 	if (!strcmp(q->profile, q->from))
@@ -257,8 +259,9 @@ static enum status check_create(struct life *L, const struct create_req *q)
 	st = life_read(L, q->profile, &r);
 	record_clear(&r);
 	if (st == ST_OK)
-		return fail(ST_USAGE, "profile '%s' already exists; erase it "
-				      "first",
+		return fail(ST_USAGE,
+			    "profile '%s' already exists; erase it "
+			    "first",
 			    q->profile);
 	return st == ST_NOTFOUND ? ST_OK : st;
 }
@@ -275,13 +278,11 @@ static void create_record(struct record *r, const struct create_req *q,
 	if (!strcmp(q->scope, "WORKSPACE"))
 		snprintf(r->workspace, sizeof(r->workspace), "%s", q->entity);
 	else if (strcmp(q->scope, "ORGANIZATION"))
-		snprintf(r->deployment, sizeof(r->deployment), "%s",
-			 q->entity);
+		snprintf(r->deployment, sizeof(r->deployment), "%s", q->entity);
 	if (q->name)
 		snprintf(r->name, sizeof(r->name), "%s", q->name);
 	else
-		snprintf(r->name, sizeof(r->name), "astro-cred %s",
-			 q->profile);
+		snprintf(r->name, sizeof(r->name), "astro-cred %s", q->profile);
 	snprintf(r->role, sizeof(r->role), "%s",
 		 q->role ? q->role : default_role(q->scope));
 	r->expiry_days = q->expiry_days;
@@ -306,8 +307,8 @@ static enum status mint(struct life *L, struct record *r,
 		st = L->api->agent_create(L->ctx, p->token, r->organization,
 					  r->deployment, &c, &t, &e);
 	else
-		st = L->api->token_create(L->ctx, p->token, r->organization,
-					  &c, &t, &e);
+		st = L->api->token_create(L->ctx, p->token, r->organization, &c,
+					  &t, &e);
 	if (st == ST_OK)
 		st = life_apply_token(r, t.token, t.id);
 	if (st == ST_OK && (st = life_write(L, r)) != ST_OK) {

@@ -17,7 +17,7 @@
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a message; return the status given, for `return fail(ST_X, ...)`. */
 enum status fail(enum status st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Printed only when --verbose (or ASTRO_CRED_VERBOSE=1) is in force. */
 void verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,11 +26,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "get", cmd_get },	  { "store", cmd_store },
-	{ "erase", cmd_erase },	  { "list", cmd_list },
-	{ "rotate", cmd_rotate }, { "create", cmd_create },
-	{ "env", cmd_env },	  { "exec", cmd_exec },
-	{ "check", cmd_check },
+    {"get", cmd_get},	{"store", cmd_store},	{"erase", cmd_erase},
+    {"list", cmd_list}, {"rotate", cmd_rotate}, {"create", cmd_create},
+    {"env", cmd_env},	{"exec", cmd_exec},	{"check", cmd_check},
 };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -60,7 +58,7 @@ static void sanitizer_exit(void)
  */
 static int harden(void)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl = {0, 0};
 
 	/* First registered, so the last exit handler to run. */
 	atexit(secmem_clear_registers);

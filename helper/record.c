@@ -12,10 +12,10 @@
 #define RECORD_VERSION 1
 
 static const char *const state_names[] = {
-	[REC_OK] = "ok",
-	[REC_ROTATING] = "rotating",
-	[REC_REPLACING] = "replacing",
-	[REC_INTERRUPTED] = "interrupted",
+    [REC_OK] = "ok",
+    [REC_ROTATING] = "rotating",
+    [REC_REPLACING] = "replacing",
+    [REC_INTERRUPTED] = "interrupted",
 };
 
 const char *rec_state_name(enum rec_state s)
@@ -51,15 +51,24 @@ struct sfield {
 	int required;
 };
 
-#define SF(k, f, req) { k, offsetof(struct record, f), \
-			sizeof(((struct record *)0)->f), req }
+#define SF(k, f, req)                                                          \
+	{                                                                      \
+		k, offsetof(struct record, f),                                 \
+		    sizeof(((struct record *)0)->f), req                       \
+	}
 static const struct sfield sfields[] = {
-	SF("profile", profile, 1),	 SF("tokenId", token_id, 1),
-	SF("scope", scope, 1),		 SF("organizationId", organization, 1),
-	SF("workspaceId", workspace, 0), SF("deploymentId", deployment, 0),
-	SF("name", name, 0),		 SF("role", role, 0),
-	SF("parent", parent, 0),	 SF("apiUrl", api_url, 0),
-	SF("rotateBefore", rotate_before, 0), SF("orphanId", orphan_id, 0),
+    SF("profile", profile, 1),
+    SF("tokenId", token_id, 1),
+    SF("scope", scope, 1),
+    SF("organizationId", organization, 1),
+    SF("workspaceId", workspace, 0),
+    SF("deploymentId", deployment, 0),
+    SF("name", name, 0),
+    SF("role", role, 0),
+    SF("parent", parent, 0),
+    SF("apiUrl", api_url, 0),
+    SF("rotateBefore", rotate_before, 0),
+    SF("orphanId", orphan_id, 0),
 };
 
 struct nfield {
@@ -67,11 +76,14 @@ struct nfield {
 	size_t off;
 };
 
-#define NF(k, f) { k, offsetof(struct record, f) }
+#define NF(k, f)                                                               \
+	{                                                                      \
+		k, offsetof(struct record, f)                                  \
+	}
 static const struct nfield nfields[] = {
-	NF("issuedAt", issued_at),   NF("expiresAt", expires_at),
-	NF("rotateEvery", rotate_every), NF("intentAt", intent_at),
-	NF("storedAt", stored_at),   NF("generation", generation),
+    NF("issuedAt", issued_at),	     NF("expiresAt", expires_at),
+    NF("rotateEvery", rotate_every), NF("intentAt", intent_at),
+    NF("storedAt", stored_at),	     NF("generation", generation),
 };
 
 static int add_num(cJSON *o, const char *k, double v)
@@ -101,9 +113,10 @@ static int encode_fields(const struct record *r, cJSON *o)
 			return -1;
 	}
 	if ((r->expiry_days && add_num(o, "expiryDays", r->expiry_days)) ||
-	    (r->rotate_never && !cJSON_AddStringToObject(o, "rotate", "never")) ||
-	    (r->state && !cJSON_AddStringToObject(o, "state",
-						  state_names[r->state])))
+	    (r->rotate_never &&
+	     !cJSON_AddStringToObject(o, "rotate", "never")) ||
+	    (r->state &&
+	     !cJSON_AddStringToObject(o, "state", state_names[r->state])))
 		return -1;
 	return 0;
 }
@@ -149,8 +162,7 @@ static int copy_str(const cJSON *o, const char *key, char *dst, size_t size,
 	return 0;
 }
 
-static int get_num(const cJSON *o, const char *key, int64_t max,
-		   int64_t *out)
+static int get_num(const cJSON *o, const char *key, int64_t max, int64_t *out)
 {
 	int res = json_get_int64(o, key, 0, max, out);
 
@@ -161,8 +173,8 @@ static int get_num(const cJSON *o, const char *key, int64_t max,
 
 static int known_key(const char *k)
 {
-	static const char *const other[] = { "v", "token", "expiryDays",
-					     "rotate", "state" };
+	static const char *const other[] = {"v", "token", "expiryDays",
+					    "rotate", "state"};
 
 	for (size_t i = 0; i < sizeof(sfields) / sizeof(*sfields); i++)
 		if (!strcmp(k, sfields[i].key))
@@ -191,10 +203,9 @@ static int decode_state(const cJSON *o, struct record *r)
 
 	if (!it)
 		return 0;
-	for (size_t i = 1; i < sizeof(state_names) / sizeof(*state_names);
-	     i++)
-		if (cJSON_IsString(it) && !strcmp(it->valuestring,
-						  state_names[i])) {
+	for (size_t i = 1; i < sizeof(state_names) / sizeof(*state_names); i++)
+		if (cJSON_IsString(it) &&
+		    !strcmp(it->valuestring, state_names[i])) {
 			r->state = (enum rec_state)i;
 			return 0;
 		}

@@ -17,14 +17,14 @@
 #include "helper/secmem.h"
 #include "helper/status.h"
 
-#define REC_ID_MAX 129 /* as JWT_ID_MAX */
+#define REC_ID_MAX   129 /* as JWT_ID_MAX */
 #define REC_NAME_MAX 257
-#define REC_URL_MAX 512
+#define REC_URL_MAX  512
 
 enum rec_state {
 	REC_OK = 0,
-	REC_ROTATING,    /* a rotate POST may be in flight (no parent) */
-	REC_REPLACING,   /* a create for a replacement may be in flight */
+	REC_ROTATING,	 /* a rotate POST may be in flight (no parent) */
+	REC_REPLACING,	 /* a create for a replacement may be in flight */
 	REC_INTERRUPTED, /* the rotation answer was lost; token is dead */
 };
 
@@ -45,10 +45,10 @@ struct record {
 	int expiry_days;    /* period a replacement is created with; 0 none */
 	int rotate_never;   /* rotate=never */
 	char rotate_before[24]; /* as given: DUR or N%; "" = default */
-	int64_t rotate_every;   /* seconds; renew non-expiring tokens; 0 off */
+	int64_t rotate_every;	/* seconds; renew non-expiring tokens; 0 off */
 	enum rec_state state;
-	int64_t intent_at;            /* when the in-flight renewal began */
-	char orphan_id[REC_ID_MAX];   /* a replaced token still to delete */
+	int64_t intent_at;	    /* when the in-flight renewal began */
+	char orphan_id[REC_ID_MAX]; /* a replaced token still to delete */
 	int64_t stored_at;
 	int64_t generation; /* +1 at every write: who wrote since I read? */
 };

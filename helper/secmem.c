@@ -332,7 +332,7 @@ static void json_free(void *q)
 
 void secmem_json_hooks(void)
 {
-	cJSON_Hooks h = { json_malloc, json_free };
+	cJSON_Hooks h = {json_malloc, json_free};
 
 	cJSON_InitHooks(&h);
 }

@@ -54,9 +54,12 @@ struct secbuf {
 	unsigned char *data;
 	size_t len, cap, max;
 };
-#define SECBUF_INIT(max_) { NULL, 0, 0, (max_) }
+#define SECBUF_INIT(max_)                                                      \
+	{                                                                      \
+		NULL, 0, 0, (max_)                                             \
+	}
 int secbuf_append(struct secbuf *b, const void *p, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Wipe, free, and reset to empty (max kept). */
 void secbuf_clear(struct secbuf *b);
 

@@ -8,7 +8,10 @@ struct strlist {
 	char **v;
 	size_t n, alloc;
 };
-#define STRLIST_INIT { NULL, 0, 0 }
+#define STRLIST_INIT                                                           \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void strlist_push(struct strlist *l, const char *s);
 void strlist_sort(struct strlist *l);

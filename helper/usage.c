@@ -72,7 +72,7 @@ static const char store_help[] =
     "  rotate_before=DUR    renew when less is left (or N% of the "
     "lifetime)\n"
     "\n" PROFILE_OPT "  --no-verify          store without asking the API "
-		     "about the token\n" COMMON_OPTS;
+    "about the token\n" COMMON_OPTS;
 
 static const char erase_help[] =
     "usage: astro-cred erase [-p PROFILE] [--revoke] [-v]\n"

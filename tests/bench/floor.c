@@ -13,7 +13,7 @@ int main(void)
 	static const char line[] = "floor\n";
 
 	return write(STDOUT_FILENO, line, sizeof(line) - 1) ==
-			       (ssize_t)(sizeof(line) - 1)
-		       ? 0
-		       : 1;
+		       (ssize_t)(sizeof(line) - 1)
+		   ? 0
+		   : 1;
 }

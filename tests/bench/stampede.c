@@ -32,7 +32,7 @@
 
 /* Stamps (about 24 bytes each) must fit the stamp pipe's 64 KiB. */
 #define STAMPEDE_MAX 1024
-#define OUT_MAX 65536
+#define OUT_MAX	     65536
 
 struct kid {
 	pid_t pid;
@@ -118,8 +118,8 @@ static int reap(struct kid *kids, int n, unsigned char *buf)
 		if (i == n)
 			continue;
 		kids[i].end = t;
-		kids[i].status = WIFEXITED(st) ? WEXITSTATUS(st)
-					       : 128 + WTERMSIG(st);
+		kids[i].status =
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		kids[i].len = slurp(kids[i].out, buf);
 		kids[i].hash = fnv1a(buf, kids[i].len);
 		close(kids[i].out);
@@ -141,10 +141,10 @@ static void print_stamps(int stamp, struct kid *kids, int n)
 		*nl = '\0';
 		if (sscanf(p, "%d %" SCNu64, &idx, &start) == 2 && idx >= 0 &&
 		    idx < n)
-			printf("child %d %" PRIu64 " %" PRIu64 " %d %zu %016"
-			       PRIx64 "\n", idx, start, kids[idx].end,
-			       kids[idx].status, kids[idx].len,
-			       kids[idx].hash);
+			printf("child %d %" PRIu64 " %" PRIu64
+			       " %d %zu %016" PRIx64 "\n",
+			       idx, start, kids[idx].end, kids[idx].status,
+			       kids[idx].len, kids[idx].hash);
 		p = nl + 1;
 	}
 }
@@ -195,8 +195,7 @@ int main(int argc, char **argv)
 	close(gate[1]);
 	if (reap(kids, n, buf) < 0)
 		return 1;
-	printf("t0 %" PRIu64 "\nold %zu %016" PRIx64 "\n", t0, oldlen,
-	       oldhash);
+	printf("t0 %" PRIu64 "\nold %zu %016" PRIx64 "\n", t0, oldlen, oldhash);
 	print_stamps(stamp[0], kids, n);
 	return fflush(stdout) ? 1 : 0;
 }

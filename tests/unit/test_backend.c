@@ -16,18 +16,16 @@
 static void test_profile_names(void)
 {
 	char name[PROFILE_NAME_MAX + 2];
-	static const char *good[] = { "a", "default", "-", "_", "...",
-				      ".hidden", "A.b_c-9", "0" };
-	static const char *bad[] = { "", ".", "..", "a/b", "a b", "a:b",
-				     "a\nb", "\xc3\xa9", "/etc", "a\\b", "*",
-				     "a\rb" };
+	static const char *good[] = {"a",   "default", "-",	  "_",
+				     "...", ".hidden", "A.b_c-9", "0"};
+	static const char *bad[] = {"",	    ".",    "..",   "a/b",
+				    "a b",  "a:b",  "a\nb", "\xc3\xa9",
+				    "/etc", "a\\b", "*",    "a\rb"};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
-		ok(profile_name_ok(good[i]), "'%s' is a profile name",
-		   good[i]);
+		ok(profile_name_ok(good[i]), "'%s' is a profile name", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		ok(!profile_name_ok(bad[i]), "bad profile name %zu refused",
-		   i);
+		ok(!profile_name_ok(bad[i]), "bad profile name %zu refused", i);
 	memset(name, 'x', sizeof(name));
 	name[PROFILE_NAME_MAX] = '\0';
 	ok(profile_name_ok(name), "64 characters is a profile name");
@@ -40,13 +38,13 @@ static void test_table(void)
 {
 	const struct backend *b = NULL;
 
-	ok(backend_find("keyring") && !strcmp(backend_find("keyring")->name,
-					      "keyring"),
+	ok(backend_find("keyring") &&
+	       !strcmp(backend_find("keyring")->name, "keyring"),
 	   "backend_find keyring");
 	ok(backend_find("file") && !strcmp(backend_find("file")->name, "file"),
 	   "backend_find file");
 	ok(!backend_find("Keyring") && !backend_find("") &&
-		   !backend_find("auto"),
+	       !backend_find("auto"),
 	   "backend_find knows no other names");
 	ok(!strcmp(backend_table[0]->name, "keyring"),
 	   "auto prefers the keyring");
@@ -77,7 +75,7 @@ static void test_table(void)
 /* A socket at DIR/bus, as a session bus leaves in $XDG_RUNTIME_DIR. */
 static int make_socket(const char *dir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bus", dir);

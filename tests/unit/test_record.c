@@ -66,33 +66,33 @@ static void test_roundtrip(void)
 static void test_rejects(void)
 {
 	static const char *const bad[] = {
-		"",
-		"[]",
-		"{\"v\":1}",
-		"{\"v\":2,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"}",
-		"{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\",\"x\":1}",
-		"{\"v\":1,\"token\":\"t\",\"token\":\"u\",\"profile\":\"p\","
-		"\"tokenId\":\"i\",\"scope\":\"ORGANIZATION\","
-		"\"organizationId\":\"o\"}",
-		"{\"v\":1,\"token\":\"t\",\"profile\":\"../x\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"}",
-		"{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\","
-		"\"expiresAt\":-5}",
-		"{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\","
-		"\"state\":\"weird\"}",
-		"{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
-		"\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"} x",
+	    "",
+	    "[]",
+	    "{\"v\":1}",
+	    "{\"v\":2,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"}",
+	    "{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\",\"x\":1}",
+	    "{\"v\":1,\"token\":\"t\",\"token\":\"u\",\"profile\":\"p\","
+	    "\"tokenId\":\"i\",\"scope\":\"ORGANIZATION\","
+	    "\"organizationId\":\"o\"}",
+	    "{\"v\":1,\"token\":\"t\",\"profile\":\"../x\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"}",
+	    "{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\","
+	    "\"expiresAt\":-5}",
+	    "{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\","
+	    "\"state\":\"weird\"}",
+	    "{\"v\":1,\"token\":\"t\",\"profile\":\"p\",\"tokenId\":\"i\","
+	    "\"scope\":\"ORGANIZATION\",\"organizationId\":\"o\"} x",
 	};
 	struct record r;
 
 	record_init(&r);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		is_int(decode_str(bad[i], &r), ST_STORE, "reject bad record %zu",
-		       i);
+		is_int(decode_str(bad[i], &r), ST_STORE,
+		       "reject bad record %zu", i);
 	ok(r.token == NULL, "nothing left behind on rejection");
 	is_int(decode_str("{\"v\":1,\"token\":\"t\",\"profile\":\"p\","
 			  "\"tokenId\":\"i\",\"scope\":\"ORGANIZATION\","

@@ -32,8 +32,8 @@ static void test_secbuf(void)
 static void test_arena_churn(void)
 {
 	enum { N = 40 };
-	unsigned char *p[N] = { 0 };
-	size_t len[N] = { 0 };
+	unsigned char *p[N] = {0};
+	size_t len[N] = {0};
 	int bad = 0, misaligned = 0;
 	void *small[8];
 
