@@ -152,6 +152,7 @@ deps:
 # run every layer (C unit tests, shell tests against the emulator and a
 # real Secret Service, the fuzz smoke run) through prove.
 check: deps
+	$(MAKE) style
 	$(MAKE) test-build BUILD=build-san SAN=1
 	$(MAKE) all
 	$(MAKE) fuzz-smoke
