@@ -6,6 +6,12 @@
 #                           its output with a newline, `get --format raw` not)
 #   store_req FILE TOK [L]  write a store request for the token in file TOK,
 #                           with extra lines L (rotate_before=1h, parent=p)
+#   fill_store [PROFILE TOKENFILE]...
+#                           a fresh store in $ASTRO_CRED_DIR with the key
+#                           check, those profiles (verified with the API,
+#                           through $REL) and a stale temp file
+#   seed_stale              that stale temp file, $STALE, in tmp/: old
+#                           enough for the next write to remove it
 #   now_ms                  a monotonic-enough wall clock in milliseconds
 #   ms_since T              milliseconds elapsed since now_ms printed T
 
@@ -37,6 +43,27 @@ store_req() {
 	shift 2
 	{ printf 'token=%s\n' "$(cat "$_t")"; for _l in "$@"; do
 		printf '%s\n' "$_l"; done; } >"$_f"
+}
+
+STALE=".acrd-tmp.0123456789abcdef"
+
+fill_store() {
+	rm -rf "$ASTRO_CRED_DIR"
+	python3 "$(dirname "$0")/jwt.py" >"$TRASH/dummy.tok"
+	store_req "$TRASH/req" "$TRASH/dummy.tok"
+	"$REL" store -p dummy --no-verify <"$TRASH/req" &&
+		"$REL" erase -p dummy </dev/null || return 1
+	while [ $# -ge 2 ]; do
+		store_req "$TRASH/req" "$2"
+		"$REL" store -p "$1" <"$TRASH/req" || return 1
+		shift 2
+	done
+	seed_stale
+}
+
+seed_stale() {
+	printf 'stale' >"$ASTRO_CRED_DIR/tmp/$STALE"
+	touch -d '-5 min' "$ASTRO_CRED_DIR/tmp/$STALE"
 }
 
 now_ms() {

@@ -38,7 +38,6 @@ FULL=${FULL:-0}
 S="$ASTRO_CRED_DIR"
 ORG=org-crash
 WS=ws-crash
-STALE=".acrd-tmp.0123456789abcdef"
 
 if ! command -v strace >/dev/null; then
 	test_expect 'strace is installed (scripts/deps)' 'false'
@@ -58,30 +57,13 @@ calls() {
 	esac
 }
 
-# make_template DIR [PROFILE TOKENFILE]...: a template store with the key
-# check, those profiles (verified with the API) and a stale temp file.
+# make_template DIR [PROFILE TOKENFILE]...: fill_store, kept as a template.
 make_template() {
 	d=$1
 	shift
-	rm -rf "$S"
-	python3 "$(dirname "$0")/jwt.py" >"$TRASH/dummy.tok"
-	store_req "$TRASH/req" "$TRASH/dummy.tok"
-	"$REL" store -p dummy --no-verify <"$TRASH/req" &&
-		"$REL" erase -p dummy </dev/null || return 1
-	while [ $# -ge 2 ]; do
-		store_req "$TRASH/req" "$2"
-		"$REL" store -p "$1" <"$TRASH/req" || return 1
-		shift 2
-	done
-	seed_stale
+	fill_store "$@" || return 1
 	rm -rf "$d"
 	cp -a "$S" "$d"
-}
-
-# A crashed writer's temp file, old enough for the next write to remove.
-seed_stale() {
-	printf 'stale' >"$S/tmp/$STALE"
-	touch -d '-5 min' "$S/tmp/$STALE"
 }
 
 reset_store() {

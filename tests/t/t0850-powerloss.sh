@@ -73,7 +73,6 @@ R="$TRASH/root"
 export ASTRO_CRED_DIR="$R/store"
 ORG=org-powerloss
 WS=ws-powerloss
-STALE=".acrd-tmp.0123456789abcdef"
 CALLS=openat,open,creat,write,pwrite64,writev,ftruncate,fsync,fdatasync
 CALLS=$CALLS,syncfs,sync,rename,renameat,renameat2,unlink,unlinkat,rmdir
 CALLS=$CALLS,mkdir,mkdirat,link,linkat,symlink,symlinkat,close,connect
@@ -90,31 +89,16 @@ emu_start
 
 # --- templates ---------------------------------------------------------------
 
-# make_template DIR [PROFILE TOKENFILE]...: a root holding a store with the
-# key check, those profiles (verified with the API) and a stale temp file.
+# make_template DIR [PROFILE TOKENFILE]...: a root holding fill_store's
+# store, kept as a template.
 make_template() {
 	d=$1
 	shift
 	rm -rf "$R"
 	mkdir -m 700 "$R"
-	"$PY" "$(dirname "$0")/jwt.py" >"$TRASH/dummy.tok"
-	store_req "$TRASH/req" "$TRASH/dummy.tok"
-	"$REL" store -p dummy --no-verify <"$TRASH/req" &&
-		"$REL" erase -p dummy </dev/null || return 1
-	while [ $# -ge 2 ]; do
-		store_req "$TRASH/req" "$2"
-		"$REL" store -p "$1" <"$TRASH/req" || return 1
-		shift 2
-	done
-	seed_stale
+	fill_store "$@" || return 1
 	rm -rf "$d"
 	cp -a "$R" "$d"
-}
-
-# A crashed writer's temp file, old enough for the next write to remove.
-seed_stale() {
-	printf 'stale' >"$R/store/tmp/$STALE"
-	touch -d '-5 min' "$R/store/tmp/$STALE"
 }
 
 # token_claims FILE: the JSON claims of the JWT in FILE, into $_c.
