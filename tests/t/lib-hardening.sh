@@ -12,6 +12,13 @@
 #                           through $REL) and a stale temp file
 #   seed_stale              that stale temp file, $STALE, in tmp/: old
 #                           enough for the next write to remove it
+#   window_profile [PARENT] profile r in the store: a fresh token in its
+#                           renewal window (rotate_before=1h > its 3000 s),
+#                           an organization token of $ORG, or with PARENT a
+#                           workspace token of $WS made to be replaced through
+#                           PARENT; its token in $TRASH/A.tok; then seed_stale
+#   run_renew CMD...        `get -p r --format raw` run by CMD (strace ...),
+#                           stdout in $TRASH/cmd.out
 #   now_ms                  a monotonic-enough wall clock in milliseconds
 #   ms_since T              milliseconds elapsed since now_ms printed T
 
@@ -64,6 +71,23 @@ fill_store() {
 seed_stale() {
 	printf 'stale' >"$ASTRO_CRED_DIR/tmp/$STALE"
 	touch -d '-5 min' "$ASTRO_CRED_DIR/tmp/$STALE"
+}
+
+window_profile() {
+	if [ -n "${1:-}" ]; then
+		emuctl bootstrap --org "$ORG" --scope WORKSPACE --entity "$WS" \
+			--expires-in 3000 --print token >"$TRASH/A.tok"
+		store_req "$TRASH/req" "$TRASH/A.tok" rotate_before=1h "parent=$1"
+	else
+		emuctl bootstrap --org "$ORG" --expires-in 3000 --print token \
+			>"$TRASH/A.tok"
+		store_req "$TRASH/req" "$TRASH/A.tok" rotate_before=1h
+	fi
+	"$REL" store -p r <"$TRASH/req" && seed_stale
+}
+
+run_renew() {
+	"$@" "$REL" get -p r --format raw </dev/null >"$TRASH/cmd.out"
 }
 
 now_ms() {

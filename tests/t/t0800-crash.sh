@@ -112,20 +112,11 @@ check_store() {
 # renew / replace: a fresh token in its renewal window for every point.
 setup_renew() {
 	reset_store "$TRASH/tpl.renew"
-	emuctl bootstrap --org "$ORG" --expires-in 3000 --print token \
-		>"$TRASH/A.tok"
-	store_req "$TRASH/req" "$TRASH/A.tok" rotate_before=1h
-	"$REL" store -p r <"$TRASH/req" && seed_stale
+	window_profile
 }
 setup_replace() {
 	reset_store "$TRASH/tpl.replace"
-	emuctl bootstrap --org "$ORG" --scope WORKSPACE --entity "$WS" \
-		--expires-in 3000 --print token >"$TRASH/A.tok"
-	store_req "$TRASH/req" "$TRASH/A.tok" rotate_before=1h parent=root
-	"$REL" store -p r <"$TRASH/req" && seed_stale
-}
-run_renew() {
-	"$@" "$REL" get -p r --format raw </dev/null >"$TRASH/cmd.out"
+	window_profile root
 }
 run_replace() {
 	run_renew "$@"
