@@ -19,6 +19,9 @@
 #                           PARENT; its token in $TRASH/A.tok; then seed_stale
 #   run_renew CMD...        `get -p r --format raw` run by CMD (strace ...),
 #                           stdout in $TRASH/cmd.out
+#   next_store_works        after a fault: storing $TRASH/req.s-next as
+#                           profile p works, get gives back s-next.tok, and
+#                           p is the only profile listed
 #   now_ms                  a monotonic-enough wall clock in milliseconds
 #   ms_since T              milliseconds elapsed since now_ms printed T
 
@@ -88,6 +91,14 @@ window_profile() {
 
 run_renew() {
 	"$@" "$REL" get -p r --format raw </dev/null >"$TRASH/cmd.out"
+}
+
+next_store_works() {
+	"$REL" store -p p <"$TRASH/req.s-next" 2>/dev/null &&
+		"$REL" get -p p --format raw </dev/null >"$TRASH/now.tok" \
+			2>/dev/null && same_tok "$TRASH/now.tok" "$TRASH/s-next.tok" &&
+		[ "$("$REL" list --format kv 2>/dev/null | grep '^profile=')" = \
+			profile=p ]
 }
 
 now_ms() {

@@ -101,11 +101,7 @@ check_store() {
 		echo corrupt
 		return
 	fi
-	"$REL" store -p p <"$TRASH/req.s-next" 2>/dev/null &&
-		"$REL" get -p p --format raw </dev/null >"$TRASH/now.tok" \
-			2>/dev/null && same_tok "$TRASH/now.tok" "$TRASH/s-next.tok" &&
-		[ "$("$REL" list --format kv 2>/dev/null | grep '^profile=')" = \
-			profile=p ] || { echo next-run; return; }
+	next_store_works || { echo next-run; return; }
 	echo "ok-$state"
 }
 
