@@ -133,10 +133,12 @@ check_run 'F-12: renewing its superseded token: exit 4, the API refused it' 4 ''
 test_expect 'F-12: one rotate attempt, answered 401, no loop' '
 	[ "$(emuctl count rotate)" = 1 ] &&
 	[ "$(emuctl count rotate --status 401)" = 1 ]'
-# The emulator rounds exp up to a whole second: one second after minting,
-# what is left is surely under an hour, and the hour is not longer than
-# the token's whole lifetime (3600 or 3601 s), so this get must renew.
-sleep 1
+# The emulator makes exp = ceil(mint time) + 3600 and iat = floor(mint
+# time); astro-cred counts whole seconds.  Two seconds after minting,
+# floor(now) > ceil(mint time), so less than an hour is surely left, and
+# the hour is not longer than the whole lifetime (3600 or 3601 s): this
+# get must renew.
+sleep 2
 run_cred get -p rb --format raw --min-ttl 1h </dev/null
 check_run 'F-12: a get that must renew: exit 4, nothing on stdout' 4 ''
 test_expect 'F-12: still no more than one attempt per invocation' '
