@@ -3,10 +3,10 @@
 #
 # Layout of the build (the same under $(BUILD) and under $(PREFIX)):
 #   bin/astro-cred, bin/docker-credential-astro -> astro-cred
-#   lib/astro-cred/net.so       Astro API client (libcurl, OpenSSL) helper/api*.c
+#   lib/astro-cred/net.so       Astro API client (libcurl, OpenSSL) helper/api/api*.c
 #   lib/astro-cred/keyring.so   Secret Service (GDBus)        backends/keyring*.c
 # The executable links libsodium (statically unless SODIUM_STATIC=0) and
-# cJSON only; see helper/module.h.
+# cJSON only; see helper/base/module.h.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -19,7 +19,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 CORE_PKGS := libsodium libcjson
 # openssl: net.so calls OpenSSL itself to make it wipe what it frees and
-# the plaintext it has read (helper/api_mem.h; security.md 3.8, M-02).
+# the plaintext it has read (helper/api/api_mem.h; security.md 3.8, M-02).
 # Debian's libcurl4-openssl loads libssl and libcrypto anyway, so this
 # adds no library at run time, and only to net.so: the executable still
 # loads neither (t0700-startup.sh).
@@ -76,10 +76,10 @@ BIND_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 NET_LIBS := $(call pc_libs,$(NET_PKGS))
 KEYRING_LIBS := $(call pc_libs,$(KEYRING_PKGS))
 
-ALL_SRCS := $(wildcard helper/*.c protocol/*.c backends/*.c)
-NET_SRCS := $(wildcard helper/api*.c)
+ALL_SRCS := $(wildcard helper/*/*.c protocol/*.c backends/*.c)
+NET_SRCS := $(wildcard helper/api/api*.c)
 KEYRING_SRCS := $(wildcard backends/keyring*.c)
-MAIN_SRC := helper/main.c
+MAIN_SRC := helper/cmd/main.c
 CORE_SRCS := $(filter-out $(NET_SRCS) $(KEYRING_SRCS) $(MAIN_SRC),$(ALL_SRCS))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -15,9 +15,9 @@
 #include "backends/busenv.h"
 #include "backends/keyring.h"
 #include "backends/sealed.h"
-#include "helper/config.h"
-#include "helper/log.h"
-#include "helper/module.h"
+#include "helper/base/config.h"
+#include "helper/base/log.h"
+#include "helper/base/module.h"
 
 /*
  * Programs that link backends/keyring.c directly (the unit tests link

@@ -15,9 +15,9 @@
 
 #include <stddef.h>
 
-#include "helper/secmem.h"
-#include "helper/status.h"
-#include "helper/strlist.h"
+#include "helper/base/secmem.h"
+#include "helper/base/status.h"
+#include "helper/base/strlist.h"
 
 /* Largest record a backend must hold (a JWT plus metadata). */
 #define RECORD_MAX 8192

@@ -33,8 +33,8 @@
 
 #include "backends/busenv.h"
 #include "backends/keyring.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 #define KEYRING_KIND "record"
 /* How long to wait for GDBus to report a cancellation. */

@@ -11,7 +11,7 @@
 #include "backends/sealed_format.h"
 #include "backends/sealed_key.h"
 #include "backends/storedir.h"
-#include "helper/log.h"
+#include "helper/base/log.h"
 
 #define SUFFIX	      ".acrd"
 #define FILE_NAME_MAX (PROFILE_NAME_MAX + sizeof(SUFFIX))

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 
 #define SEALED_MAGIC		      "ACRD\r\n\x1a\n"
 #define SEALED_MAGIC_LEN	      8

@@ -19,8 +19,8 @@
 #include <sodium.h>
 
 #include "backends/sealed_key.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 #define SLOTS		 4
 #define DESC_PREFIX	 "astro-cred:v1:"

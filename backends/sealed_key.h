@@ -23,7 +23,7 @@
 
 #include "backends/sealed_format.h"
 #include "backends/storedir.h"
-#include "helper/status.h"
+#include "helper/base/status.h"
 
 #define SEALED_KEYCHECK_KEYFILE	   "keycheck-keyfile.acrd"
 #define SEALED_KEYCHECK_PASSPHRASE "keycheck-passphrase.acrd"

@@ -21,8 +21,8 @@
 #include <sodium.h>
 
 #include "backends/storedir.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 #define SUBS_MAX	8
 #define NAME_MAX_LEN	200

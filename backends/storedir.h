@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "helper/status.h"
-#include "helper/strlist.h"
+#include "helper/base/status.h"
+#include "helper/base/strlist.h"
 
 #define STOREDIR_PROFILES "profiles"
 #define STOREDIR_LOCKS	  "locks"

@@ -9,8 +9,8 @@
 
 #include <cJSON.h>
 
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 #include "protocol/docker.h"
 #include "protocol/input.h"
 #include "protocol/out.h"

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "helper/status.h"
+#include "helper/base/status.h"
 
 #define DOCKER_INPUT_MAX       (64 * 1024) /* store's JSON */
 #define DOCKER_URL_MAX	       2048	   /* a server URL, newline excluded */

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helper/log.h"
+#include "helper/base/log.h"
 #include "protocol/input.h"
 
 #define INPUT_CHUNK 4096

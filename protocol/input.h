@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "helper/secmem.h"
-#include "helper/status.h"
+#include "helper/base/secmem.h"
+#include "helper/base/status.h"
 
 /*
  * Append what fd gives to b until end of input, until complete(b, scanned)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 #include "protocol/input.h"
 #include "protocol/kv.h"
 

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "helper/status.h"
+#include "helper/base/status.h"
 
 /* Bytes in one line, its LF excluded. */
 #define KV_LINE_MAX 65536

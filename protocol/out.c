@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helper/log.h"
+#include "helper/base/log.h"
 #include "protocol/out.h"
 
 static ssize_t out_cookie_write(void *cookie, const char *buf, size_t n)

@@ -16,8 +16,8 @@
 
 #include <stdio.h>
 
-#include "helper/secmem.h"
-#include "helper/status.h"
+#include "helper/base/secmem.h"
+#include "helper/base/status.h"
 
 /* Ceiling of one command's payload; writing past it makes commit fail. */
 #define OUT_MAX (1024 * 1024)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper/log.h"
+#include "helper/base/log.h"
 #include "protocol/out.h"
 #include "protocol/shell.h"
 

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "helper/status.h"
+#include "helper/base/status.h"
 
 #define SHELL_VALUE_MAX 16384 /* bytes of one value */
 #define SHELL_NAME_MAX	64    /* bytes of one variable name */

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "helper/api_json.h"
-#include "helper/jwt.h"
-#include "helper/secmem.h"
+#include "helper/api/api_json.h"
+#include "helper/base/jwt.h"
+#include "helper/base/secmem.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "helper/config.h"
+#include "helper/base/config.h"
 #include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

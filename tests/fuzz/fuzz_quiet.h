@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 
 static void fuzz_setup(void)
 {

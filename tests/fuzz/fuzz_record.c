@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
-#include "helper/record.h"
+#include "helper/life/record.h"
 #include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

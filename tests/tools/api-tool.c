@@ -25,11 +25,11 @@
 
 #include <sodium.h>
 
-#include "helper/api.h"
-#include "helper/json_strict.h"
-#include "helper/jwt.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/api/api.h"
+#include "helper/base/json_strict.h"
+#include "helper/base/jwt.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 struct opts {
 	struct api_create create;

@@ -26,8 +26,8 @@
 #include <sodium.h>
 
 #include "backends/backend.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 static int usage(void)
 {

@@ -21,7 +21,7 @@
 
 #include <sodium.h>
 
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 #include "protocol/out.h"
 #include "protocol/shell.h"
 

@@ -28,8 +28,8 @@
 #include "backends/sealed_format.h"
 #include "backends/sealed_key.h"
 #include "backends/storedir.h"
-#include "helper/log.h"
-#include "helper/secmem.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
 
 static const struct backend *find(const char *name)
 {

@@ -8,9 +8,9 @@
 
 #include <sodium.h>
 
-#include "helper/api.h"
-#include "helper/api_http.h"
-#include "helper/secmem.h"
+#include "helper/api/api.h"
+#include "helper/api/api_http.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 

@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "helper/api_json.h"
-#include "helper/json_strict.h"
-#include "helper/secmem.h"
+#include "helper/api/api_json.h"
+#include "helper/base/json_strict.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 

@@ -9,7 +9,7 @@
 #include <cJSON.h>
 #include <sodium.h>
 
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 #include "protocol/docker.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"

@@ -5,8 +5,8 @@
 
 #include <sodium.h>
 
-#include "helper/json_strict.h"
-#include "helper/secmem.h"
+#include "helper/base/json_strict.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 

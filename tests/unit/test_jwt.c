@@ -5,8 +5,8 @@
 
 #include <sodium.h>
 
-#include "helper/jwt.h"
-#include "helper/secmem.h"
+#include "helper/base/jwt.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 

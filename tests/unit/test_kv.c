@@ -12,7 +12,7 @@
 
 #include <sodium.h>
 
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 #include "protocol/kv.h"
 #include "protocol/out.h"
 #include "tests/unit/capture.h"

@@ -3,9 +3,9 @@
 
 #include <sodium.h>
 
-#include "helper/lifecycle.h"
-#include "helper/record.h"
-#include "helper/secmem.h"
+#include "helper/life/lifecycle.h"
+#include "helper/life/record.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/capture.h"
 #include "tests/unit/tap.h"
 

@@ -7,9 +7,9 @@
 #include <cJSON.h>
 #include <sodium.h>
 
-#include "helper/log.h"
-#include "helper/secmem.h"
-#include "helper/strlist.h"
+#include "helper/base/log.h"
+#include "helper/base/secmem.h"
+#include "helper/base/strlist.h"
 #include "tests/unit/tap.h"
 
 static void test_secbuf(void)

@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "backends/storedir.h"
-#include "helper/secmem.h"
+#include "helper/base/secmem.h"
 #include "tests/unit/tap.h"
 
 static char base[] = "/tmp/astro-cred-storedir.XXXXXX";
