@@ -3,7 +3,7 @@
  * keyring's stand-in in the executable.
  *
  * The keyring backend proper lives in keyring.so (GLib costs every run
- * about 4 ms in the dynamic loader; see helper/module.h).  The
+ * about 4 ms in the dynamic loader; see helper/base/module.h).  The
  * table holds a stand-in with the same vtable that checks what it can
  * without GLib (the profile name, whether a session bus exists at all),
  * then loads the module on first use and forwards to it.

@@ -4,7 +4,7 @@
  * its own file and one line of backend.c.
  *
  * A backend stores, per profile, one opaque record: the bytes that
- * helper/record.c encodes (the token and its non-secret metadata).  The
+ * helper/life/record.c encodes (the token and its non-secret metadata).  The
  * record is secret as a whole; backends keep it encrypted at rest and hand
  * it back in secret memory.  Backends do no locking of their own beyond
  * what keeps a single write atomic: the token lifecycle serializes writers

@@ -1,7 +1,7 @@
 /*
  * keyring.h: the Secret Service backend ("keyring"), built into the module
- * keyring.so with GLib's GDBus (see helper/module.h).  The executable never
- * names this object directly: backends/backend.c holds a small stand-in
+ * keyring.so with GLib's GDBus (see helper/base/module.h).  The executable
+ * never names this object directly: backends/backend.c holds a small stand-in
  * that loads the module on first use and forwards to it.
  *
  * One item per profile in the default collection, schema

@@ -1,7 +1,7 @@
 /*
  * net.h: reach the Astro API client in net.so from the executable.
- * (helper/api*.c are linked into the module, not the executable; see
- * helper/module.h for why.)
+ * (helper/api/api*.c are linked into the module, not the executable; see
+ * helper/base/module.h for why.)
  */
 #ifndef ASTRO_CRED_NET_H
 #define ASTRO_CRED_NET_H

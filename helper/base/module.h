@@ -8,7 +8,7 @@
  * HTTP in a separate program (git-remote-https); systemd dlopen()s optional
  * libraries behind typed prototypes.  We do the second with whole modules:
  *
- *   net.so      the Astro API client (helper/api*.c), linked with libcurl
+ *   net.so      the Astro API client (helper/api/api*.c), linked with libcurl
  *   keyring.so  the Secret Service backend (backends/keyring*.c), GLib/GDBus
  *
  * The executable links only libsodium and cJSON.  A module is found at

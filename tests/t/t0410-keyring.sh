@@ -199,7 +199,7 @@ check_run 'after unlock the record is still there' 0 'locked-record'
 run_bt keyring get lk2
 check_run 'after unlock: nothing was stored while locked' 1 ''
 
-# --- GLib only in runs that use the keyring (helper/module.h) --------------
+# --- GLib only in runs that use the keyring (helper/base/module.h) --------------
 LD_DEBUG=libs ASTRO_CRED_BACKEND=file "$tool" - list >/dev/null \
 	2>"$TRASH/ld"
 test_expect 'backend file: GLib is not loaded' '

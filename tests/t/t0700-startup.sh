@@ -1,5 +1,5 @@
 #!/bin/sh
-# Start-up cost is part of the design (helper/module.h): a cache-hit get
+# Start-up cost is part of the design (helper/base/module.h): a cache-hit get
 # from the sealed file must load neither libcurl nor libsecret.  Checked on
 # the release build with LD_DEBUG=libs, which shows every library loaded,
 # dlopen()ed ones included.  A stale token must load the net module: the

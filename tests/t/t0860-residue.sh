@@ -18,7 +18,7 @@
 # env, store, a passphrase store, exec whose command is missing) and where
 # libcurl and OpenSSL do too (store with the API's check, a renewal: net.so
 # makes them wipe what they free and OpenSSL cleanse what it has read,
-# helper/api_mem.h).  exec: one copy, ASTRO_API_TOKEN=... in the
+# helper/api/api_mem.h).  exec: one copy, ASTRO_API_TOKEN=... in the
 # environment handed to execve.  Where GDBus touches it (the keyring): 0 in
 # the arena and on the stack, no fragments, every copy in a library's
 # buffer as its context shows; the counts are printed (docs/security.md

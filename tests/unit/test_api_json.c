@@ -1,5 +1,5 @@
 /*
- * Unit tests for helper/api_json.c: the Astro API's JSON to structs and
+ * Unit tests for helper/api/api_json.c: the Astro API's JSON to structs and
  * back, J-01..J-09 of security.md 2.6, and L-05 (a malformed answer that
  * carries a token never echoes it).
  */

@@ -1,4 +1,4 @@
-/* Unit tests for helper/json_strict.c: the document rules and the getters. */
+/* Unit tests for helper/base/json_strict.c: the document rules, getters. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

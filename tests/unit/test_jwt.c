@@ -1,4 +1,4 @@
-/* Unit tests for helper/jwt.c: claims, malformed tokens, the alphabet. */
+/* Unit tests for helper/base/jwt.c: claims, malformed tokens, the alphabet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
