@@ -47,11 +47,8 @@ static enum status keyring_stub_ready(const char *profile,
 {
 	const char *why;
 
-	if (profile && !profile_name_ok(profile))
-		return fail(ST_USAGE,
-			    "invalid profile name '%s': use 1 to %d of A-Z "
-			    "a-z 0-9 . _ - (not '.' or '..')",
-			    profile, PROFILE_NAME_MAX);
+	if (profile && profile_name_check(profile) != ST_OK)
+		return ST_USAGE;
 	if (busenv_session_ready(&why) < 0)
 		return fail(ST_STORE,
 			    "keyring: %s; use ASTRO_CRED_BACKEND=file here",
@@ -173,14 +170,4 @@ enum status backend_select(const struct backend **out)
 	verbose("backend: %s", b->name);
 	*out = b;
 	return ST_OK;
-}
-
-int profile_name_ok(const char *name)
-{
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"abcdefghijklmnopqrstuvwxyz0123456789._-");
-
-	if (n == 0 || n > PROFILE_NAME_MAX || name[n] != '\0')
-		return 0;
-	return strcmp(name, ".") && strcmp(name, "..");
 }

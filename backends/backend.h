@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "helper/base/names.h"
 #include "helper/base/secmem.h"
 #include "helper/base/status.h"
 #include "helper/base/strlist.h"
@@ -53,9 +54,5 @@ const struct backend *backend_find(const char *name);
  * ST_USAGE.  Never a plain-text fallback.
  */
 enum status backend_select(const struct backend **out);
-
-/* Profile names: [A-Za-z0-9._-]{1,64}, and not "." or "..". */
-int profile_name_ok(const char *name);
-#define PROFILE_NAME_MAX 64
 
 #endif

@@ -460,16 +460,6 @@ static enum status keyring_copy_secret(GVariant *ret, const char *profile,
 	return st;
 }
 
-static enum status keyring_check_name(const char *profile)
-{
-	if (profile_name_ok(profile))
-		return ST_OK;
-	return fail(ST_USAGE,
-		    "invalid profile name '%s': use 1 to %d of A-Z a-z 0-9 . _ "
-		    "- (not '.' or '..')",
-		    profile, PROFILE_NAME_MAX);
-}
-
 /* The secret of item PATH, in our session, into REC. */
 static enum status keyring_read_item(struct keyring_op *op, const char *path,
 				     const char *profile, struct secbuf *rec)
@@ -499,7 +489,7 @@ static enum status keyring_get(const char *profile, struct secbuf *rec)
 	enum status st;
 
 	secbuf_clear(rec);
-	if ((st = keyring_check_name(profile)))
+	if ((st = profile_name_check(profile)))
 		return st;
 	if ((st = keyring_open(&op, KEYRING_TIMEOUT_MS, 0)))
 		goto out;
@@ -634,7 +624,7 @@ static enum status keyring_store(const char *profile, const unsigned char *rec,
 	int locked = 1;
 	enum status st;
 
-	if ((st = keyring_check_name(profile)))
+	if ((st = profile_name_check(profile)))
 		return st;
 	if (len > RECORD_MAX)
 		return fail(ST_USAGE,
@@ -701,7 +691,7 @@ static enum status keyring_erase(const char *profile)
 	struct keyring_found f = {NULL, NULL};
 	enum status st;
 
-	if ((st = keyring_check_name(profile)))
+	if ((st = profile_name_check(profile)))
 		return st;
 	st = keyring_find(&op, profile, &f);
 	for (size_t i = 0; !st && f.unlocked[i]; i++)

@@ -16,16 +16,11 @@
 #define SUFFIX	      ".acrd"
 #define FILE_NAME_MAX (PROFILE_NAME_MAX + sizeof(SUFFIX))
 
-static int sealed_name_ok(const char *profile)
-{
-	return strlen(profile) <= PROFILE_NAME_MAX && storedir_name_ok(profile);
-}
-
 /* The store and profiles/<profile>.acrd for PROFILE. */
 static enum status prepare(const char *profile, struct storedir **sd,
 			   char name[FILE_NAME_MAX])
 {
-	if (!sealed_name_ok(profile))
+	if (!profile_name_ok(profile))
 		return fail(ST_USAGE, "invalid profile name");
 	snprintf(name, FILE_NAME_MAX, "%s%s", profile, SUFFIX);
 	return storedir_open(sd);
@@ -126,7 +121,7 @@ static enum status s_list(struct strlist *out)
 	storedir_clean_temps(sd);
 	st = storedir_list(sd, STOREDIR_PROFILES, SUFFIX, &all);
 	for (size_t i = 0; st == ST_OK && i < all.n; i++)
-		if (sealed_name_ok(all.v[i]))
+		if (profile_name_ok(all.v[i]))
 			strlist_push(out, all.v[i]);
 	strlist_clear(&all);
 	return st;

@@ -22,11 +22,11 @@
 
 #include "backends/storedir.h"
 #include "helper/base/log.h"
+#include "helper/base/names.h"
 #include "helper/base/secmem.h"
 
 #define SUBS_MAX	8
 #define NAME_MAX_LEN	200
-#define PROFILE_MAX_LEN 64
 #define TEMP_PREFIX	".acrd-tmp."
 #define TEMP_PREFIX_LEN (sizeof(TEMP_PREFIX) - 1)
 #define TEMP_HEX	16
@@ -853,14 +853,14 @@ static enum status wait_lock(int fd, const char *profile, const char *path)
 
 enum status profile_lock(const char *profile, struct profile_lock **out)
 {
-	char name[PROFILE_MAX_LEN + sizeof(LOCK_SUFFIX)], path[PATH_MAX];
+	char name[PROFILE_NAME_MAX + sizeof(LOCK_SUFFIX)], path[PATH_MAX];
 	struct storedir *sd;
 	size_t size;
 	int dfd, fd;
 	enum status st;
 
 	*out = NULL;
-	if (strlen(profile) > PROFILE_MAX_LEN || !storedir_name_ok(profile))
+	if (!profile_name_ok(profile))
 		return fail(ST_USAGE, "invalid profile name");
 	if ((st = storedir_open(&sd)) != ST_OK)
 		return st;

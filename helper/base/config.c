@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backends/backend.h"
 #include "helper/base/config.h"
 #include "helper/base/json_strict.h"
 #include "helper/base/log.h"
+#include "helper/base/names.h"
 #include "helper/base/secmem.h"
 
 static struct config cfg = CONFIG_INIT;
@@ -269,9 +269,9 @@ const char *resolve_profile(const char *opt)
 		char shown[80];
 
 		log_sanitize(shown, sizeof(shown), p);
-		error("invalid profile name '%s': use 1 to 64 of "
+		error("invalid profile name '%s': use 1 to %d of "
 		      "[A-Za-z0-9._-]",
-		      shown);
+		      shown, PROFILE_NAME_MAX);
 		return NULL;
 	}
 	return p;

@@ -19,6 +19,7 @@
 #include "helper/base/config.h"
 #include "helper/life/lifecycle.h"
 #include "helper/base/log.h"
+#include "helper/base/names.h"
 #include "protocol/docker.h"
 #include "protocol/out.h"
 

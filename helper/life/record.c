@@ -4,9 +4,9 @@
 
 #include <cJSON.h>
 
-#include "backends/backend.h"
 #include "helper/base/json_strict.h"
 #include "helper/base/log.h"
+#include "helper/base/names.h"
 #include "helper/life/record.h"
 
 #define RECORD_VERSION 1

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "helper/base/names.h"
 #include "helper/base/secmem.h"
 #include "helper/base/status.h"
 
@@ -29,7 +30,7 @@ enum rec_state {
 };
 
 struct record {
-	char profile[65];
+	char profile[PROFILE_NAME_MAX + 1];
 	char *token; /* secret memory, NUL-terminated */
 	char token_id[REC_ID_MAX];
 	char scope[16]; /* ORGANIZATION|WORKSPACE|DEPLOYMENT|AGENT */
@@ -38,7 +39,7 @@ struct record {
 	char deployment[REC_ID_MAX];
 	char name[REC_NAME_MAX];
 	char role[REC_ID_MAX];
-	char parent[65];
+	char parent[PROFILE_NAME_MAX + 1];
 	char api_url[REC_URL_MAX];
 	int64_t issued_at;  /* iat */
 	int64_t expires_at; /* exp; 0 = never expires */
