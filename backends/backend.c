@@ -8,14 +8,12 @@
  * without GLib (the profile name, whether a session bus exists at all),
  * then loads the module on first use and forwards to it.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend.h"
 #include "backends/busenv.h"
 #include "backends/keyring.h"
 #include "backends/sealed.h"
-#include "helper/base/config.h"
 #include "helper/base/log.h"
 #include "helper/base/module.h"
 
@@ -144,19 +142,11 @@ static enum status backend_auto(const struct backend **out)
 	return fail(ST_STORE, "no secret store is usable here");
 }
 
-enum status backend_select(const struct backend **out)
+enum status backend_select(const char *name, const char *from,
+			   const struct backend **out)
 {
-	const char *name = getenv("ASTRO_CRED_BACKEND");
-	const char *from = "ASTRO_CRED_BACKEND";
 	const struct backend *b;
 
-	/* The environment wins over the config file's `backend` key. */
-	if (!name || !*name) {
-		if (config_check() != ST_OK)
-			return ST_USAGE;
-		name = config_get("backend");
-		from = "the config file";
-	}
 	if (!name || !*name)
 		name = "auto";
 	if (!strcmp(name, "auto"))

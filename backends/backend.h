@@ -48,11 +48,12 @@ extern const struct backend *const backend_table[];
 const struct backend *backend_find(const char *name);
 
 /*
- * The backend to use: ASTRO_CRED_BACKEND (or the config's `backend`) as
- * keyring|file|auto; auto is the keyring when a Secret Service answers,
- * else the file, and says which under --verbose.  An unknown name is
- * ST_USAGE.  Never a plain-text fallback.
+ * The backend named NAME: keyring|file|auto (NULL or "" is auto); auto is
+ * the keyring when a Secret Service answers, else the file, and says which
+ * under --verbose.  An unknown name is ST_USAGE, its message naming FROM
+ * (where the caller found the name).  Never a plain-text fallback.
  */
-enum status backend_select(const struct backend **out);
+enum status backend_select(const char *name, const char *from,
+			   const struct backend **out);
 
 #endif

@@ -16,9 +16,24 @@
 /* A parent's token must stay valid this long to act for a child. */
 #define PARENT_MIN_TTL 60
 
+enum status life_backend(const struct backend **out)
+{
+	const char *name = getenv("ASTRO_CRED_BACKEND");
+	const char *from = "ASTRO_CRED_BACKEND";
+
+	/* The environment wins over the config file's `backend` key. */
+	if (!name || !*name) {
+		if (config_check() != ST_OK)
+			return ST_USAGE;
+		name = config_get("backend");
+		from = "the config file";
+	}
+	return backend_select(name, from, out);
+}
+
 enum status life_open(struct life *L)
 {
-	return backend_select(&L->be);
+	return life_backend(&L->be);
 }
 
 void life_close(struct life *L)

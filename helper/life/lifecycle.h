@@ -42,7 +42,14 @@ struct life {
 		NULL, NULL, NULL                                               \
 	}
 
-/* Choose the backend (backend_select); the API is loaded on first need. */
+/*
+ * The backend astro-cred uses here: ASTRO_CRED_BACKEND, else the config
+ * file's `backend`, else auto (see backend_select).  ST_USAGE for an
+ * unknown name or a malformed config file.
+ */
+enum status life_backend(const struct backend **out);
+
+/* Choose the backend (life_backend); the API is loaded on first need. */
 enum status life_open(struct life *L);
 void life_close(struct life *L);
 

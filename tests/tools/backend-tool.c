@@ -6,7 +6,7 @@
  *   backend-tool BACKEND list|available|which
  *   backend-tool BACKEND cycle PROFILE
  *
- * BACKEND is a name for backend_find(), or "-" for backend_select() (what
+ * BACKEND is a name for backend_find(), or "-" for life_backend() (what
  * ASTRO_CRED_BACKEND chooses).  store reads the record from stdin, get
  * writes it to stdout, list prints the names sorted, one a line;
  * available exits 0 when the backend says it can be used, else 1; which
@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "backends/backend.h"
+#include "helper/life/lifecycle.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
 
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
 	if (v && !strcmp(v, "1"))
 		log_set_verbose(1);
 	if (!strcmp(argv[1], "-")) {
-		if ((st = backend_select(&b)))
+		if ((st = life_backend(&b)))
 			return st;
 	} else if (!(b = backend_find(argv[1]))) {
 		return fail(ST_USAGE, "unknown backend '%s'", argv[1]);

@@ -11,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "backends/busenv.h"
+#include "helper/life/lifecycle.h"
 #include "tests/unit/tap.h"
 
 static void test_profile_names(void)
@@ -50,20 +51,20 @@ static void test_table(void)
 	   "auto prefers the keyring");
 
 	setenv("ASTRO_CRED_BACKEND", "file", 1);
-	ok(backend_select(&b) == ST_OK && b == backend_find("file"),
+	ok(life_backend(&b) == ST_OK && b == backend_find("file"),
 	   "ASTRO_CRED_BACKEND=file");
 	setenv("ASTRO_CRED_BACKEND", "keyring", 1);
-	ok(backend_select(&b) == ST_OK && b == backend_find("keyring"),
+	ok(life_backend(&b) == ST_OK && b == backend_find("keyring"),
 	   "ASTRO_CRED_BACKEND=keyring, whether or not it is available");
 	setenv("ASTRO_CRED_BACKEND", "sealed", 1);
-	is_int(backend_select(&b), ST_USAGE, "an unknown backend is ST_USAGE");
+	is_int(life_backend(&b), ST_USAGE, "an unknown backend is ST_USAGE");
 
 	/* auto without any bus: decided without touching D-Bus. */
 	setenv("ASTRO_CRED_BACKEND", "auto", 1);
 	unsetenv("DBUS_SESSION_BUS_ADDRESS");
 	setenv("XDG_RUNTIME_DIR", "/nonexistent", 1);
 	b = NULL;
-	ok(backend_select(&b) == ST_OK && b == backend_find("file"),
+	ok(life_backend(&b) == ST_OK && b == backend_find("file"),
 	   "auto without a session bus is the file");
 	ok(backend_find("keyring")->get("x", NULL) == ST_STORE,
 	   "keyring without a bus is ST_STORE");
