@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "backends/sealed_key.h"
+#include "helper/base/envnum.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
 
@@ -415,9 +416,8 @@ static enum status derive(const struct sealed_header *h, unsigned char *key)
 
 static long cache_seconds(void)
 {
-	return (long)storedir_env_number("ASTRO_CRED_KEY_CACHE_SECONDS", NULL,
-					 1, 0, SEALED_CACHE_SECONDS_MAX,
-					 SEALED_CACHE_SECONDS);
+	return (long)env_number("ASTRO_CRED_KEY_CACHE_SECONDS", NULL, 1, 0,
+				SEALED_CACHE_SECONDS_MAX, SEALED_CACHE_SECONDS);
 }
 
 /*

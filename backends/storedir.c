@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "backends/storedir.h"
+#include "helper/base/envnum.h"
 #include "helper/base/log.h"
 #include "helper/base/names.h"
 #include "helper/base/secmem.h"
@@ -705,29 +706,10 @@ int storedir_clean_temps(struct storedir *sd)
 	return removed;
 }
 
-double storedir_env_number(const char *name, const char *unit, int whole,
-			   double min, double max, double def)
-{
-	const char *s = getenv(name);
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = whole ? (double)strtol(s, &end, 10) : strtod(s, &end);
-	if (errno || *end || !(v >= min && v <= max)) {
-		warning("ignoring %s='%s' (want %s%s%.0f to %.0f)", name, s,
-			unit ? unit : "", unit ? ", " : "", min, max);
-		return def;
-	}
-	return v;
-}
-
 static double lock_timeout(void)
 {
-	return storedir_env_number("ASTRO_CRED_LOCK_TIMEOUT", "seconds", 0, 0,
-				   86400, STOREDIR_LOCK_TIMEOUT);
+	return env_number("ASTRO_CRED_LOCK_TIMEOUT", "seconds", 0, 0, 86400,
+			  STOREDIR_LOCK_TIMEOUT);
 }
 
 /*

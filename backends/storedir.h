@@ -110,14 +110,6 @@ ssize_t storedir_read_upto(int fd, void *buf, size_t cap, int stop_nl);
 int storedir_name_ok(const char *name);
 
 /*
- * The number in environment variable name (whole: an integer) if it lies
- * in [min, max]; def if the variable is unset or empty, and after a
- * warning ("want [unit, ]min to max") if it is anything else.
- */
-double storedir_env_number(const char *name, const char *unit, int whole,
-			   double min, double max, double def);
-
-/*
  * Take PROFILE's exclusive lock (locks/<profile>.lock, flock LOCK_EX),
  * blocking until the holder lets go or dies (the kernel drops the lock),
  * at most ASTRO_CRED_LOCK_TIMEOUT seconds (default 30): then ST_TRANSIENT
