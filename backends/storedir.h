@@ -1,6 +1,9 @@
 /*
  * storedir.h: the store directory, files in it that are safe to trust,
- * crash-safe replacement, and per-profile locks.
+ * and crash-safe replacement (storedir.c: the directory and its checks;
+ * storedir_io.c: reading and writing; storedir_list.c: listing and the
+ * sweep of stale temp files).  The per-profile locks in it are
+ * profile_lock.h.
  *
  * The directory is $ASTRO_CRED_DIR, else $XDG_DATA_HOME/astro-cred, else
  * $HOME/.local/share/astro-cred.  It and every subdirectory are created
@@ -13,7 +16,7 @@
  *
  * Layout (docs/sealed-format.md):
  *   profiles/<profile>.acrd   one sealed file per profile
- *   locks/<profile>.lock      flock()ed, created once, never renamed/removed
+ *   locks/<profile>.lock      flock()ed (profile_lock.h)
  *   tmp/.acrd-tmp.<16 hex>    in-flight writes, renamed into place
  *   keycheck-*.acrd           what a store's key must open (sealed_key.c)
  *
@@ -34,11 +37,8 @@
 #define STOREDIR_TMP	  "tmp"
 /* Temp files older than this are a crashed writer's and are removed. */
 #define STOREDIR_STALE_SECONDS 60
-/* Default wait for a profile lock; ASTRO_CRED_LOCK_TIMEOUT (s) overrides. */
-#define STOREDIR_LOCK_TIMEOUT 30
 
 struct storedir;
-struct profile_lock;
 
 /*
  * The process's store directory: resolved from the environment, created
@@ -108,18 +108,5 @@ ssize_t storedir_read_upto(int fd, void *buf, size_t cap, int stop_nl);
 
 /* A single path component we would build a path from (see above). */
 int storedir_name_ok(const char *name);
-
-/*
- * Take PROFILE's exclusive lock (locks/<profile>.lock, flock LOCK_EX),
- * blocking until the holder lets go or dies (the kernel drops the lock),
- * at most ASTRO_CRED_LOCK_TIMEOUT seconds (default 30): then ST_TRANSIENT
- * with a message.  The wait borrows SIGALRM (a thread-directed timer) and
- * restores the caller's handler and signal mask.  Used by the lifecycle for
- * every backend; the lock is per profile, so profiles never block each other.
- */
-enum status profile_lock(const char *profile, struct profile_lock **out)
-    __attribute__((warn_unused_result));
-/* Release and free; NULL is fine. */
-void profile_unlock(struct profile_lock *lk);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/storedir.h"
+#include "backends/profile_lock.h"
 #include "helper/api/api.h"
 #include "helper/base/config.h"
 #include "helper/base/jwt.h"

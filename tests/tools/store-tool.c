@@ -27,6 +27,7 @@
 #include "backends/sealed.h"
 #include "backends/sealed_format.h"
 #include "backends/sealed_key.h"
+#include "backends/profile_lock.h"
 #include "backends/storedir.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "backends/profile_lock.h"
 #include "backends/storedir.h"
 #include "helper/base/secmem.h"
 #include "tests/unit/tap.h"
