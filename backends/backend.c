@@ -13,6 +13,7 @@
 #include "backends/backend.h"
 #include "backends/busenv.h"
 #include "backends/keyring.h"
+#include "backends/profile_lock.h"
 #include "backends/sealed.h"
 #include "helper/base/log.h"
 #include "helper/base/module.h"
@@ -73,7 +74,7 @@ static enum status keyring_stub_store(const char *profile,
 	const struct backend *impl;
 	enum status st = keyring_stub_ready(profile, &impl);
 
-	return st ? st : impl->store(profile, rec, len);
+	return st ? st : impl->put(profile, rec, len);
 }
 
 static enum status keyring_stub_erase(const char *profile)
@@ -106,13 +107,22 @@ static int keyring_stub_available(void)
 	return impl && impl->available();
 }
 
+/* The keyring keeps no secret of ours between calls: nothing to wipe. */
+static void keyring_stub_forget(void)
+{
+}
+
+/* The lock is the local one, taken without loading GLib. */
 static const struct backend keyring_stub = {
     .name = "keyring",
     .get = keyring_stub_get,
-    .store = keyring_stub_store,
+    .put = keyring_stub_store,
     .erase = keyring_stub_erase,
     .list = keyring_stub_list,
     .available = keyring_stub_available,
+    .lock = profile_lock,
+    .unlock = profile_unlock,
+    .forget = keyring_stub_forget,
 };
 
 /* Preference order for `auto`: the keyring when it answers, else the file. */

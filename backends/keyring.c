@@ -759,7 +759,7 @@ static int keyring_available(void)
 const struct backend keyring_backend_impl = {
     .name = "keyring",
     .get = keyring_get,
-    .store = keyring_store,
+    .put = keyring_store,
     .erase = keyring_erase,
     .list = keyring_list,
     .available = keyring_available,

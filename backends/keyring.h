@@ -21,7 +21,11 @@
 #define KEYRING_TIMEOUT_MS 3000
 #define KEYRING_PING_MS	   2000
 
-/* The module's vtable, looked up by name with module_symbol(). */
+/*
+ * The module's vtable, looked up by name with module_symbol(): get, put,
+ * erase, list and available.  The stand-in in backend.c supplies lock,
+ * unlock (the local lock) and forget, and leaves them NULL here.
+ */
 extern const struct backend keyring_backend_impl;
 
 #endif

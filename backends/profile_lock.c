@@ -26,6 +26,7 @@
 
 #define LOCK_SUFFIX ".lock"
 
+/* What a struct backend_lock stands for here: the flock()ed file. */
 struct profile_lock {
 	int fd;
 };
@@ -157,9 +158,10 @@ static enum status wait_lock(int fd, const char *profile, const char *path)
 	return st;
 }
 
-enum status profile_lock(const char *profile, struct profile_lock **out)
+enum status profile_lock(const char *profile, struct backend_lock **out)
 {
 	char name[PROFILE_NAME_MAX + sizeof(LOCK_SUFFIX)], path[PATH_MAX];
+	struct profile_lock *lk;
 	struct storedir *sd;
 	size_t size;
 	int dfd, fd;
@@ -187,13 +189,16 @@ enum status profile_lock(const char *profile, struct profile_lock **out)
 		close(fd);
 		return st;
 	}
-	*out = xmalloc(sizeof(**out));
-	(*out)->fd = fd;
+	lk = xmalloc(sizeof(*lk));
+	lk->fd = fd;
+	*out = (struct backend_lock *)lk;
 	return ST_OK;
 }
 
-void profile_unlock(struct profile_lock *lk)
+void profile_unlock(struct backend_lock *handle)
 {
+	struct profile_lock *lk = (struct profile_lock *)handle;
+
 	if (!lk)
 		return;
 	close(lk->fd); /* closing the last descriptor drops the flock */

@@ -8,14 +8,14 @@
 #ifndef ASTRO_CRED_PROFILE_LOCK_H
 #define ASTRO_CRED_PROFILE_LOCK_H
 
+#include "backends/backend.h"
 #include "helper/base/status.h"
 
 /* Default wait for a profile lock; ASTRO_CRED_LOCK_TIMEOUT (s) overrides. */
 #define PROFILE_LOCK_TIMEOUT 30
 
-struct profile_lock;
-
 /*
+ * The lock and unlock of backend.h for the file and keyring stores.
  * Take PROFILE's exclusive lock (locks/<profile>.lock, flock LOCK_EX),
  * blocking until the holder lets go or dies (the kernel drops the lock),
  * at most ASTRO_CRED_LOCK_TIMEOUT seconds (default 30): then ST_TRANSIENT
@@ -23,9 +23,9 @@ struct profile_lock;
  * restores the caller's handler and signal mask.  The lock is per profile,
  * so profiles never block each other.
  */
-enum status profile_lock(const char *profile, struct profile_lock **out)
+enum status profile_lock(const char *profile, struct backend_lock **out)
     __attribute__((warn_unused_result));
 /* Release and free; NULL is fine. */
-void profile_unlock(struct profile_lock *lk);
+void profile_unlock(struct backend_lock *lk);
 
 #endif

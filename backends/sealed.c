@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/profile_lock.h"
 #include "backends/sealed.h"
 #include "backends/sealed_format.h"
 #include "backends/sealed_key.h"
@@ -135,8 +136,11 @@ static int s_available(void)
 const struct backend sealed_backend = {
     .name = "file",
     .get = s_get,
-    .store = s_store,
+    .put = s_store,
     .erase = s_erase,
     .list = s_list,
     .available = s_available,
+    .lock = profile_lock,
+    .unlock = profile_unlock,
+    .forget = sealed_key_clear,
 };

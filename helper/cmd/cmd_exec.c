@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/sealed_key.h"
 #include "helper/cmd/cmd.h"
 #include "helper/cmd/cmd_common.h"
 #include "helper/base/config.h"
@@ -23,14 +22,13 @@
 enum { OPT_MIN_TTL = 256 };
 
 /*
- * Our secrets never reach the child, and the keys we hold are wiped
- * before our image is replaced (execve discards it unwiped, and atexit
- * handlers do not run).
+ * Our secrets never reach the child.  The keys we held were wiped by
+ * life_close() before our image is replaced (execve discards it unwiped,
+ * and atexit handlers do not run).
  */
 static void scrub_environment(void)
 {
 	unsetenv("ASTRO_CRED_PASSPHRASE");
-	sealed_key_clear();
 }
 
 /* exec failed: wipe the token in our environment (setenv's heap copy). */

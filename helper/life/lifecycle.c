@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/profile_lock.h"
 #include "helper/api/api.h"
 #include "helper/base/config.h"
 #include "helper/base/jwt.h"
@@ -41,6 +40,8 @@ void life_close(struct life *L)
 	if (L->ctx && L->api)
 		L->api->ctx_free(L->ctx);
 	L->ctx = NULL;
+	if (L->be)
+		L->be->forget();
 }
 
 enum status life_api(struct life *L)
@@ -87,7 +88,7 @@ enum status life_write(struct life *L, struct record *r)
 	r->generation++;
 	st = record_encode(r, &buf);
 	if (st == ST_OK)
-		st = L->be->store(r->profile, buf.data, buf.len);
+		st = L->be->put(r->profile, buf.data, buf.len);
 	secbuf_clear(&buf);
 	return st;
 }
@@ -518,7 +519,7 @@ static enum status get_depth(struct life *L, const char *profile,
 			     int64_t min_ttl, int force, struct record *out,
 			     int depth)
 {
-	struct profile_lock *lk = NULL;
+	struct backend_lock *lk = NULL;
 	struct want w = {force, min_ttl};
 	int64_t start = now_seconds(), gen;
 	enum status st;
@@ -539,7 +540,7 @@ static enum status get_depth(struct life *L, const char *profile,
 		 (out->rotate_never ||
 		  (st = beyond_lifetime(out, min_ttl)) != ST_OK))
 		st = st != ST_OK ? st : usable(out, min_ttl);
-	else if ((st = profile_lock(profile, &lk)) == ST_OK) {
+	else if ((st = L->be->lock(profile, &lk)) == ST_OK) {
 		/*
 		 * Somebody may have renewed while we waited for the lock:
 		 * read again.  A record rewritten cleanly since our first
@@ -553,7 +554,7 @@ static enum status get_depth(struct life *L, const char *profile,
 			!out->orphan_id[0]) &&
 		      life_needs_renewal(out, now_seconds(), min_ttl))))
 			st = renew(L, out, depth + 1, &w);
-		profile_unlock(lk);
+		L->be->unlock(lk);
 		if (st == ST_OK)
 			st = usable(out, min_ttl);
 	}

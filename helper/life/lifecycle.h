@@ -5,7 +5,8 @@
  * The rules (README "Renewal"; contract.md section 7):
  *
  *  - A fresh token is served from the store with no lock and no network.
- *  - A stale one is renewed under the profile's lock (storedir.h): after
+ *  - A stale one is renewed under the profile's lock (the backend's, see
+ *    backends/backend.h): after
  *    taking it we re-read the store and renew only if still stale, so N
  *    concurrent callers cause one renewal and all print the same token.
  *  - With a parent profile (a token allowed to manage this one) renewal is
@@ -51,6 +52,10 @@ enum status life_backend(const struct backend **out);
 
 /* Choose the backend (life_backend); the API is loaded on first need. */
 enum status life_open(struct life *L);
+/*
+ * Free the API context and have the backend forget every key it caches
+ * (called before an exec, too).  Accepts a life that never opened.
+ */
 void life_close(struct life *L);
 
 /* Read and decode PROFILE's record (no lock, no network). */

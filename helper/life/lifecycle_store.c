@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/profile_lock.h"
 #include "helper/api/api.h"
 #include "helper/base/config.h"
 #include "helper/base/jwt.h"
@@ -156,7 +155,7 @@ static void fill_policy(struct record *r, const struct store_req *q)
 
 enum status life_store(struct life *L, const struct store_req *q)
 {
-	struct profile_lock *lk = NULL;
+	struct backend_lock *lk = NULL;
 	struct jwt_claims c;
 	struct record r;
 	char when[32];
@@ -179,10 +178,10 @@ enum status life_store(struct life *L, const struct store_req *q)
 		goto out;
 	if (q->verify && (st = verify(L, &r)) != ST_OK)
 		goto out;
-	if ((st = profile_lock(r.profile, &lk)) != ST_OK)
+	if ((st = L->be->lock(r.profile, &lk)) != ST_OK)
 		goto out;
 	st = life_write(L, &r);
-	profile_unlock(lk);
+	L->be->unlock(lk);
 	if (st == ST_OK)
 		verbose("stored token %s as profile '%s' (%s)", r.token_id,
 			r.profile, L->be->name);
@@ -193,13 +192,13 @@ out:
 
 enum status life_erase(struct life *L, const char *profile, int revoke)
 {
-	struct profile_lock *lk = NULL;
+	struct backend_lock *lk = NULL;
 	struct record r, p;
 	enum status st;
 
 	record_init(&r);
 	record_init(&p);
-	if ((st = profile_lock(profile, &lk)) != ST_OK)
+	if ((st = L->be->lock(profile, &lk)) != ST_OK)
 		return st;
 	if ((st = life_read(L, profile, &r)) != ST_OK)
 		goto out;
@@ -219,7 +218,7 @@ enum status life_erase(struct life *L, const char *profile, int revoke)
 	}
 	st = L->be->erase(profile);
 out:
-	profile_unlock(lk);
+	L->be->unlock(lk);
 	record_clear(&r);
 	record_clear(&p);
 	return st;
@@ -324,7 +323,7 @@ static enum status mint(struct life *L, struct record *r,
 
 enum status life_create(struct life *L, const struct create_req *q)
 {
-	struct profile_lock *lk = NULL;
+	struct backend_lock *lk = NULL;
 	struct record r, p;
 	enum status st;
 
@@ -339,10 +338,10 @@ enum status life_create(struct life *L, const struct create_req *q)
 		goto out;
 	create_record(&r, q, &p);
 	if ((st = life_api(L)) != ST_OK ||
-	    (st = profile_lock(r.profile, &lk)) != ST_OK)
+	    (st = L->be->lock(r.profile, &lk)) != ST_OK)
 		goto out;
 	st = mint(L, &r, q, &p);
-	profile_unlock(lk);
+	L->be->unlock(lk);
 	if (st == ST_OK)
 		verbose("created token %s as profile '%s'", r.token_id,
 			r.profile);

@@ -73,7 +73,7 @@ static enum status do_store(const struct backend *b, const char *profile)
 	enum status st = read_record(&rec);
 
 	if (!st)
-		st = b->store(profile, rec.data, rec.len);
+		st = b->put(profile, rec.data, rec.len);
 	secbuf_clear(&rec);
 	return st;
 }
@@ -100,8 +100,7 @@ static enum status do_cycle(const struct backend *b, const char *profile)
 	struct strlist names = STRLIST_INIT;
 	enum status st;
 
-	if ((st = read_record(&in)) ||
-	    (st = b->store(profile, in.data, in.len)))
+	if ((st = read_record(&in)) || (st = b->put(profile, in.data, in.len)))
 		goto out;
 	if ((st = b->get(profile, &got)))
 		goto out;

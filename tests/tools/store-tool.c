@@ -27,7 +27,6 @@
 #include "backends/sealed.h"
 #include "backends/sealed_format.h"
 #include "backends/sealed_key.h"
-#include "backends/profile_lock.h"
 #include "backends/storedir.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
@@ -55,7 +54,7 @@ static int do_get(const struct backend *b, const char *profile)
 static int do_store(const struct backend *b, const char *profile)
 {
 	struct secbuf rec = SECBUF_INIT(RECORD_MAX + 1);
-	struct profile_lock *lk = NULL;
+	struct backend_lock *lk = NULL;
 	unsigned char chunk[4096];
 	enum status st;
 	size_t n;
@@ -68,10 +67,10 @@ static int do_store(const struct backend *b, const char *profile)
 		secbuf_clear(&rec);
 		return fail(ST_USAGE, "record too large");
 	}
-	st = profile_lock(profile, &lk);
+	st = b->lock(profile, &lk);
 	if (st == ST_OK)
-		st = b->store(profile, rec.data ? rec.data : chunk, rec.len);
-	profile_unlock(lk);
+		st = b->put(profile, rec.data ? rec.data : chunk, rec.len);
+	b->unlock(lk);
 	secbuf_clear(&rec);
 	return st;
 }
@@ -131,17 +130,18 @@ static int do_fill(const char *count, const char *prefix)
 	return ST_OK;
 }
 
-static int do_lock(const char *profile, const char *secs)
+static int do_lock(const struct backend *b, const char *profile,
+		   const char *secs)
 {
-	struct profile_lock *lk = NULL;
-	enum status st = profile_lock(profile, &lk);
+	struct backend_lock *lk = NULL;
+	enum status st = b->lock(profile, &lk);
 
 	if (st != ST_OK)
 		return st;
 	printf("locked\n");
 	fflush(stdout);
 	sleep((unsigned)strtoul(secs, NULL, 10));
-	profile_unlock(lk);
+	b->unlock(lk);
 	return ST_OK;
 }
 
@@ -179,6 +179,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[2], "fill") && argc == 5 && b == &sealed_backend)
 		return do_fill(argv[3], argv[4]);
 	if (!strcmp(argv[2], "lock") && argc == 5)
-		return do_lock(argv[3], argv[4]);
+		return do_lock(b, argv[3], argv[4]);
 	return usage();
 }

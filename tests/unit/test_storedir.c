@@ -287,7 +287,7 @@ static void on_alarm(int sig)
 static void test_lock_signals(void)
 {
 	struct sigaction sa, got;
-	struct profile_lock *b = NULL;
+	struct backend_lock *b = NULL;
 	sigset_t set, mask;
 
 	memset(&sa, 0, sizeof(sa));
@@ -310,7 +310,7 @@ static void test_lock_signals(void)
 
 static void test_locks(void)
 {
-	struct profile_lock *a = NULL, *b = NULL, *c = NULL;
+	struct backend_lock *a = NULL, *b = NULL, *c = NULL;
 
 	setenv("ASTRO_CRED_LOCK_TIMEOUT", "0.3", 1);
 	ok(profile_lock("p1", &a) == ST_OK && a, "lock p1");
