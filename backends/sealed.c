@@ -39,14 +39,15 @@ static enum status unseal(struct storedir *sd, const char *profile,
 	if ((e = sealed_parse_header(buf, len, &h)) != SEALED_OK)
 		goto bad;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((st = sealed_key_for_read(sd, &h, &key)) != ST_OK)
+		if ((st = sealed_key_for_read(storedir_path(sd), &h, &key)) !=
+		    ST_OK)
 			return st;
 		e = sealed_open(buf, len, key, profile, rec);
 		if (e == SEALED_OK) {
-			sealed_key_result(sd, &h, 1);
+			sealed_key_result(storedir_path(sd), &h, 1);
 			return ST_OK;
 		}
-		if (!sealed_key_result(sd, &h, 0))
+		if (!sealed_key_result(storedir_path(sd), &h, 0))
 			break;
 	}
 bad:

@@ -15,6 +15,12 @@
  * kernel user keyring for ASTRO_CRED_KEY_CACHE_SECONDS (default 900, 0:
  * off).  Keys, passphrases and derived keys live in secure memory only;
  * pointers handed out stay valid until sealed_key_clear().
+ *
+ * The key sources need no store directory: a store is named by a string
+ * (the file store's canonical path), which the prompt shows and the
+ * kernel cache entry is keyed on, so another store of sealed records can
+ * use them as they are.  Only the key check of sealed_key_for_write()
+ * lives in the store directory (sealed_check.c).
  */
 #ifndef ASTRO_CRED_SEALED_KEY_H
 #define ASTRO_CRED_SEALED_KEY_H
@@ -22,8 +28,9 @@
 #include <stddef.h>
 
 #include "backends/sealed_format.h"
-#include "backends/storedir.h"
 #include "helper/base/status.h"
+
+struct storedir;
 
 #define SEALED_KEYCHECK_KEYFILE	   "keycheck-keyfile.acrd"
 #define SEALED_KEYCHECK_PASSPHRASE "keycheck-passphrase.acrd"
@@ -51,7 +58,7 @@ int sealed_key_parse(const unsigned char *buf, size_t len,
  * h's (already capped) limits.  ST_STORE with a message listing the ways
  * to give a key when there is none.
  */
-enum status sealed_key_for_read(struct storedir *sd,
+enum status sealed_key_for_read(const char *store,
 				const struct sealed_header *h,
 				const unsigned char **key)
     __attribute__((warn_unused_result));
@@ -62,8 +69,17 @@ enum status sealed_key_for_read(struct storedir *sd,
  * not is dropped everywhere.  Returns 1 when the failed key came from a
  * cache, so that asking again (the passphrase) may succeed.
  */
-int sealed_key_result(struct storedir *sd, const struct sealed_header *h,
+int sealed_key_result(const char *store, const struct sealed_header *h,
 		      int opened);
+
+/*
+ * The key of a new passphrase store: a fresh salt and INTERACTIVE limits
+ * into params, the passphrase (asked twice on a terminal) run through
+ * Argon2id.  Report with sealed_key_result() once it is the store's.
+ */
+enum status sealed_key_new(const char *store, struct sealed_header *params,
+			   const unsigned char **key)
+    __attribute__((warn_unused_result));
 
 /*
  * Header parameters (key source, Argon2id limits and salt, a fresh nonce)
