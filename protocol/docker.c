@@ -9,22 +9,12 @@
 
 #include <cJSON.h>
 
+#include "helper/base/json_strict.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
 #include "protocol/docker.h"
 #include "protocol/input.h"
 #include "protocol/out.h"
-
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Value of the 4 hex digits at p (p[0..4) within bounds), or -1. */
 static long hex4(const unsigned char *p)
@@ -33,7 +23,7 @@ static long hex4(const unsigned char *p)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		int h = hex_val(p[i]);
+		int h = json_hexval(p[i]);
 
 		if (h < 0)
 			return -1;

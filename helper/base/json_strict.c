@@ -11,7 +11,7 @@
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
 
-static int hexval(char c)
+int json_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -50,7 +50,7 @@ static const char *raw_scan(const char *buf, size_t len)
 				int v = 0;
 
 				for (int k = 1; k <= 4; k++) {
-					int h = hexval(buf[i + k]);
+					int h = json_hexval(buf[i + k]);
 
 					v = (v << 4) | (h < 0 ? 0xffff : h);
 				}
@@ -399,4 +399,12 @@ int json_field_fail(const char *what, const char *key, int res)
 	if (res == JSON_ABSENT)
 		return error("%s: field '%s' is missing", what, key);
 	return error("%s: field '%s' has an invalid value", what, key);
+}
+
+void json_free_secret(char *s)
+{
+	if (!s)
+		return;
+	secmem_wipe(s, strlen(s));
+	cJSON_free(s);
 }

@@ -82,6 +82,15 @@ int json_time_parse(const char *s, int64_t *out);
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= JSON_TIME_LEN); 0 or -1. */
 int json_time_format(int64_t t, char *buf, size_t len);
 
+/* The value of hex digit c (of a \uXXXX escape), or -1. */
+int json_hexval(int c);
+
+/*
+ * Wipe and free a string cJSON printed that may hold a secret (a record,
+ * a token); NULL is fine.
+ */
+void json_free_secret(char *s);
+
 /*
  * Print "WHAT: field 'KEY' is missing" or "... has an invalid value" for a
  * getter result res (JSON_ABSENT or JSON_INVALID); return -1.

@@ -8,6 +8,7 @@
 
 #include "helper/cmd/cmd_common.h"
 #include "helper/base/config.h"
+#include "helper/base/json_strict.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
 #include "protocol/out.h"
@@ -184,10 +185,7 @@ static int json_record(FILE *f, const struct record *r)
 		ret = 0;
 	/* cJSON's buffer held the token: its free hook wipes it. */
 out:
-	if (s) {
-		secmem_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
+	json_free_secret(s);
 	cJSON_Delete(o);
 	return ret;
 }

@@ -12,8 +12,6 @@
 #include "helper/life/lifecycle.h"
 #include "helper/base/log.h"
 
-#define DEFAULT_API_URL "https://api.astronomer.io/v1"
-
 static int rotate_before_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -147,7 +145,7 @@ static void fill_policy(struct record *r, const struct store_req *q)
 	snprintf(r->parent, sizeof(r->parent), "%s",
 		 q->parent ? q->parent : "");
 	snprintf(r->api_url, sizeof(r->api_url), "%s",
-		 url && *url ? url : DEFAULT_API_URL);
+		 url && *url ? url : API_DEFAULT_URL);
 	r->rotate_never = q->rotate && !strcmp(q->rotate, "never");
 	snprintf(r->rotate_before, sizeof(r->rotate_before), "%s",
 		 q->rotate_before ? q->rotate_before : "");

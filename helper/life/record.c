@@ -139,10 +139,7 @@ enum status record_encode(const struct record *r, struct secbuf *out)
 	}
 	ret = ST_OK;
 out:
-	if (s) {
-		secmem_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
+	json_free_secret(s);
 	cJSON_Delete(o);
 	return ret;
 }
