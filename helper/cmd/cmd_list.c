@@ -217,17 +217,14 @@ static enum status fetch_remote(struct life *L, const struct list_args *a,
 				struct api_token_list *tl)
 {
 	struct api_list_filter f;
-	struct api_error e;
 
 	memset(&f, 0, sizeof(f));
 	if (a->agent)
-		return L->api->agent_list(L->ctx, me->token, me->organization,
-					  a->deployment, &f, tl, &e);
+		return life_list_tokens(L, me, a->deployment, &f, tl);
 	f.workspace_id = a->workspace;
 	f.deployment_id = a->deployment;
 	f.org_only = a->org_only;
-	return L->api->token_list(L->ctx, me->token, me->organization, &f, tl,
-				  &e);
+	return life_list_tokens(L, me, NULL, &f, tl);
 }
 
 static enum status list_remote(struct life *L, const struct list_args *a,
@@ -243,7 +240,6 @@ static enum status list_remote(struct life *L, const struct list_args *a,
 
 	record_init(&me);
 	if (!profile || (st = life_get(L, profile, 60, 0, &me)) != ST_OK ||
-	    (st = life_api(L)) != ST_OK ||
 	    (st = fetch_remote(L, a, &me, &tl)) != ST_OK)
 		goto out;
 	held_ids(L, &ids, &by);

@@ -5,7 +5,7 @@
 #include "helper/api/api.h"
 #include "helper/base/config.h"
 #include "helper/base/jwt.h"
-#include "helper/life/lifecycle.h"
+#include "helper/life/life_int.h"
 #include "helper/base/log.h"
 #include "helper/api/net.h"
 #include "helper/base/testhook.h"
@@ -118,26 +118,36 @@ static enum status write_new_token(struct life *L, struct record *r)
 	return st;
 }
 
-/* "N%" of the lifetime, or a duration; -1 when unusable. */
-static int64_t policy_margin(const struct record *r)
+int life_rotate_before(const char *s, int *pct, int64_t *secs)
 {
-	int64_t life = r->expires_at - r->issued_at, v;
-	const char *p = r->rotate_before;
-	size_t n = strlen(p);
+	size_t n = strlen(s);
+	int64_t v;
 
-	if (n > 1 && p[n - 1] == '%') {
-		char num[8];
+	*pct = 0;
+	if (n > 1 && s[n - 1] == '%') {
+		char num[3];
 
-		if (n - 1 >= sizeof(num))
+		if (n - 1 > 2 || s[0] == '0')
 			return -1;
-		memcpy(num, p, n - 1);
+		memcpy(num, s, n - 1);
 		num[n - 1] = '\0';
 		if (parse_duration(num, &v) < 0 || v < 1 || v > 99)
 			return -1;
-		return life > 0 ? life * v / 100 : 0;
+		*pct = (int)v;
+		return 0;
 	}
-	if (n && parse_duration(p, &v) == 0)
-		return v;
+	return parse_duration(s, secs);
+}
+
+/* rotate_before ("N%" of the lifetime, or a duration), else the default. */
+static int64_t policy_margin(const struct record *r)
+{
+	int64_t life = r->expires_at - r->issued_at, v;
+	int pct;
+
+	if (r->rotate_before[0] &&
+	    life_rotate_before(r->rotate_before, &pct, &v) == 0)
+		return pct ? (life > 0 ? life * pct / 100 : 0) : v;
 	/*
 	 * Default: a fifth of the lifetime, at least 5 minutes, and never
 	 * more than half of it (so a short-lived token is not always due).
@@ -225,12 +235,8 @@ static enum status clean_replacing(struct life *L, struct record *r,
 	struct api_error e;
 	enum status st;
 
-	if (life_is_agent(r))
-		st = L->api->agent_list(L->ctx, bearer, r->organization,
-					r->deployment, &f, &tl, &e);
-	else
-		st = L->api->token_list(L->ctx, bearer, r->organization, &f,
-					&tl, &e);
+	st = life_api_list(L, bearer, r->organization, life_agent_dep(r), &f,
+			   &tl, &e);
 	for (size_t i = 0; st == ST_OK && i < tl.n; i++) {
 		const struct api_token *t = &tl.v[i];
 
@@ -239,11 +245,8 @@ static enum status clean_replacing(struct life *L, struct record *r,
 			continue;
 		warning("deleting token %s left by an interrupted renewal",
 			t->id);
-		st = life_is_agent(r)
-			 ? L->api->agent_delete(L->ctx, bearer, r->organization,
-						r->deployment, t->id, &e)
-			 : L->api->token_delete(L->ctx, bearer, r->organization,
-						t->id, &e);
+		st = life_api_delete(L, bearer, r->organization,
+				     life_agent_dep(r), t->id, &e);
 	}
 	life_token_list_clear(L, &tl);
 	return st;
@@ -255,12 +258,8 @@ enum status life_delete_token(struct life *L, const struct record *r,
 	struct api_error e;
 	enum status st;
 
-	if (life_is_agent(r))
-		st = L->api->agent_delete(L->ctx, bearer, r->organization,
-					  r->deployment, id, &e);
-	else
-		st = L->api->token_delete(L->ctx, bearer, r->organization, id,
-					  &e);
+	st = life_api_delete(L, bearer, r->organization, life_agent_dep(r), id,
+			     &e);
 	/* Already gone is what we wanted. */
 	if (st == ST_API && e.http_status == 404)
 		st = ST_OK;
@@ -336,12 +335,8 @@ static enum status replace(struct life *L, struct record *r, int depth,
 		goto out;
 	fill_create(r, &c);
 	test_crash_point("before_call");
-	if (life_is_agent(r))
-		st = L->api->agent_create(L->ctx, p.token, r->organization,
-					  r->deployment, &c, &t, &e);
-	else
-		st = L->api->token_create(L->ctx, p.token, r->organization, &c,
-					  &t, &e);
+	st = life_api_create(L, p.token, r->organization, life_agent_dep(r), &c,
+			     &t, &e);
 	if (st != ST_OK) {
 		if (!e.maybe_committed) {
 			r->state = REC_OK;

@@ -96,21 +96,17 @@ int64_t life_renew_margin(const struct record *r, int64_t min_ttl);
 /* Does r need renewal at time now for a caller needing min_ttl? */
 int life_needs_renewal(const struct record *r, int64_t now, int64_t min_ttl);
 
-/* Make sure the API module is loaded and a context exists. */
-enum status life_api(struct life *L);
-
-/* Shared by lifecycle*.c and the commands: */
-struct api_token;
+struct api_list_filter;
 struct api_token_list;
-void life_token_clear(struct life *L, struct api_token *t);
+/*
+ * The tokens the API lists, asked with me's token in me's organization:
+ * the agent tokens of deployment agent_dep when it is set, else /tokens
+ * with filter f.  Free the list with life_token_list_clear().
+ */
+enum status life_list_tokens(struct life *L, const struct record *me,
+			     const char *agent_dep,
+			     const struct api_list_filter *f,
+			     struct api_token_list *out);
 void life_token_list_clear(struct life *L, struct api_token_list *l);
-enum status life_write(struct life *L, struct record *r);
-enum status life_apply_token(struct record *r, const char *tok, const char *id);
-enum status life_delete_token(struct life *L, const struct record *r,
-			      const char *bearer, const char *id);
-int life_is_agent(const struct record *r);
-/* The parent's record, fresh enough to act for r. */
-enum status life_parent(struct life *L, const struct record *r,
-			struct record *p);
 
 #endif

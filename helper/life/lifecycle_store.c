@@ -9,23 +9,17 @@
 #include "helper/api/api.h"
 #include "helper/base/config.h"
 #include "helper/base/jwt.h"
-#include "helper/life/lifecycle.h"
+#include "helper/life/life_int.h"
 #include "helper/base/log.h"
 
+/* Valid, and short enough for the record. */
 static int rotate_before_ok(const char *s)
 {
-	size_t n = strlen(s);
 	int64_t v;
+	int pct;
 
-	if (n > 1 && n < 5 && s[n - 1] == '%') {
-		char num[5];
-
-		memcpy(num, s, n - 1);
-		num[n - 1] = '\0';
-		return parse_duration(num, &v) == 0 && v >= 1 && v <= 99 &&
-		       num[0] != '0';
-	}
-	return n < 24 && parse_duration(s, &v) == 0;
+	return strlen(s) < sizeof(((struct record *)0)->rotate_before) &&
+	       life_rotate_before(s, &pct, &v) == 0;
 }
 
 static enum status check_store_req(struct life *L, const struct store_req *q)
@@ -300,12 +294,8 @@ static enum status mint(struct life *L, struct record *r,
 	c.entity_id = q->entity;
 	c.description = q->desc;
 	c.expiry_days = r->expiry_days;
-	if (life_is_agent(r))
-		st = L->api->agent_create(L->ctx, p->token, r->organization,
-					  r->deployment, &c, &t, &e);
-	else
-		st = L->api->token_create(L->ctx, p->token, r->organization, &c,
-					  &t, &e);
+	st = life_api_create(L, p->token, r->organization, life_agent_dep(r),
+			     &c, &t, &e);
 	if (st == ST_OK)
 		st = life_apply_token(r, t.token, t.id);
 	if (st == ST_OK && (st = life_write(L, r)) != ST_OK) {
