@@ -100,7 +100,7 @@ TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOL_SRCS))
 
 .PHONY: all check demo bench fuzz fuzz-smoke install uninstall clean style \
-	deps test-build unit-tests hardening memcheck
+	layering deps test-build unit-tests hardening memcheck
 all: $(BIN) $(DOCKER_BIN) $(MODULES)
 
 $(BUILD)/obj/%.o: %.c
@@ -153,6 +153,7 @@ deps:
 # real Secret Service, the fuzz smoke run) through prove.
 check: deps
 	$(MAKE) style
+	$(MAKE) layering
 	$(MAKE) test-build BUILD=build-san SAN=1
 	$(MAKE) all
 	$(MAKE) fuzz-smoke
@@ -242,6 +243,10 @@ uninstall:
 
 style:
 	@tests/style-check
+
+# layering: which folder may include which (tests/layering, docs/architecture.md).
+layering:
+	@tests/layering
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,6 +1,7 @@
 /*
  * sealed_key_int.h: the key sources behind sealed_key.c, one file each.
- * For the sealed_*.c files only (tests/layering checks that).
+ * For the sealed_*.c files only; outside backends/ tests/layering
+ * refuses it.
  */
 #ifndef ASTRO_CRED_SEALED_KEY_INT_H
 #define ASTRO_CRED_SEALED_KEY_INT_H

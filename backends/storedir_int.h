@@ -1,8 +1,8 @@
 /*
  * storedir_int.h: what the store directory's own files share
  * (storedir.c, storedir_io.c, storedir_list.c) and the local lock
- * (profile_lock.c), whose lock files live in the store.  Nothing else
- * includes it (tests/layering checks that).
+ * (profile_lock.c), whose lock files live in the store.  Not for the
+ * other backends; outside backends/ tests/layering refuses it.
  */
 #ifndef ASTRO_CRED_STOREDIR_INT_H
 #define ASTRO_CRED_STOREDIR_INT_H
