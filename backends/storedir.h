@@ -18,7 +18,7 @@
  *   profiles/<profile>.acrd   one sealed file per profile
  *   locks/<profile>.lock      flock()ed (profile_lock.h)
  *   tmp/.acrd-tmp.<16 hex>    in-flight writes, renamed into place
- *   keycheck-*.acrd           what a store's key must open (sealed_key.c)
+ *   keycheck-*.acrd           what a store's key must open (sealed_check.c)
  *
  * Names passed here are single path components of [A-Za-z0-9._-] (not
  * "." or ".."); anything else is refused before a path is built.

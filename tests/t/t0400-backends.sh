@@ -125,6 +125,32 @@ battery_names() {
 	check_run "$b: all erased" 0 ''
 }
 
+# The renewal lock (backend.h): exclusive per profile among processes,
+# bounded by ASTRO_CRED_LOCK_TIMEOUT, released when the holder dies.
+battery_lock() {
+	b=$1
+	"$tool" "$b" hold held >"$TRASH/hold.out" 2>"$TRASH/hold.err" &
+	holder=$!
+	for i in $(seq 1 100); do
+		[ -s "$TRASH/hold.out" ] && break
+		sleep 0.1
+	done
+	export ASTRO_CRED_LOCK_TIMEOUT=0.5
+	run_bt "$b" lock held
+	check_run "$b: a held lock: a second taker gives up (5)" 5 '' \
+		'gave up after 0.5 s'
+	run_bt "$b" lock other
+	check_run "$b: another profile is not blocked" 0 ''
+	kill -9 "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	export ASTRO_CRED_LOCK_TIMEOUT=5
+	run_bt "$b" lock held
+	check_run "$b: a killed holder's lock is free at once" 0 ''
+	run_bt "$b" lock ..
+	check_run "$b: the lock refuses a bad profile name (2)" 2 ''
+	unset ASTRO_CRED_LOCK_TIMEOUT
+}
+
 for b in keyring file; do
 	run_bt "$b" list
 	if [ "$rc" != 0 ] && printf '%s' "$err" | grep -q 'not implemented'; then
@@ -137,5 +163,6 @@ for b in keyring file; do
 	battery_two "$b"
 	battery_bytes "$b"
 	battery_names "$b"
+	battery_lock "$b"
 done
 test_done

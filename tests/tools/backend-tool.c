@@ -5,6 +5,7 @@
  *   backend-tool BACKEND get|store|erase PROFILE
  *   backend-tool BACKEND list|available|which
  *   backend-tool BACKEND cycle PROFILE
+ *   backend-tool BACKEND lock|hold PROFILE
  *
  * BACKEND is a name for backend_find(), or "-" for life_backend() (what
  * ASTRO_CRED_BACKEND chooses).  store reads the record from stdin, get
@@ -12,8 +13,10 @@
  * available exits 0 when the backend says it can be used, else 1; which
  * prints the backend's name; cycle does, in one process, what the token
  * lifecycle does (store stdin, get it back, compare, list, erase, get
- * again: not found) and exits 0 when all of that held.  The exit status is
- * the backend's status.
+ * again: not found) and exits 0 when all of that held.  lock takes the
+ * profile's renewal lock and lets go; hold takes it, prints "locked" and
+ * keeps it for HOLD_SECONDS (or until killed).  The exit status is the
+ * backend's status.
  *
  * Linked like the executable (core objects only, --export-dynamic; see
  * the Makefile), so the keyring comes from keyring.so as it does there.
@@ -32,7 +35,8 @@
 
 static int usage(void)
 {
-	fputs("usage: backend-tool BACKEND|- get|store|erase|cycle PROFILE\n"
+	fputs("usage: backend-tool BACKEND|- get|store|erase|cycle|lock|hold "
+	      "PROFILE\n"
 	      "       backend-tool BACKEND|- list|available|which\n",
 	      stderr);
 	return ST_USAGE;
@@ -128,6 +132,26 @@ out:
 	return st;
 }
 
+#define HOLD_SECONDS 30
+
+/* lock (hold 0): take PROFILE's lock and let go; hold: keep it a while. */
+static enum status do_lock(const struct backend *b, const char *profile,
+			   int hold)
+{
+	struct backend_lock *lk = NULL;
+	enum status st = b->lock(profile, &lk);
+
+	if (st != ST_OK)
+		return st;
+	if (hold) {
+		printf("locked\n");
+		fflush(stdout);
+		sleep(HOLD_SECONDS);
+	}
+	b->unlock(lk);
+	return ST_OK;
+}
+
 static enum status run(const struct backend *b, const char *verb,
 		       const char *profile)
 {
@@ -147,6 +171,8 @@ static enum status run(const struct backend *b, const char *verb,
 		return b->erase(profile);
 	if (!strcmp(verb, "cycle"))
 		return do_cycle(b, profile);
+	if (!strcmp(verb, "lock") || !strcmp(verb, "hold"))
+		return do_lock(b, profile, !strcmp(verb, "hold"));
 	return usage();
 }
 
