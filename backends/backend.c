@@ -8,6 +8,7 @@
  * without GLib (the profile name, whether a session bus exists at all),
  * then loads the module on first use and forwards to it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "backends/backend.h"
@@ -140,6 +141,22 @@ const struct backend *backend_find(const char *name)
 	return NULL;
 }
 
+/* "keyring, file": the table's names, for a message. */
+static void table_names(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; backend_table[i] && n < size; i++) {
+		int w = snprintf(buf + n, size - n, "%s%s", i ? ", " : "",
+				 backend_table[i]->name);
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
 static enum status backend_auto(const struct backend **out)
 {
 	for (size_t i = 0; backend_table[i]; i++) {
@@ -156,17 +173,19 @@ enum status backend_select(const char *name, const char *from,
 			   const struct backend **out)
 {
 	const struct backend *b;
+	char names[128];
 
 	if (!name || !*name)
 		name = "auto";
 	if (!strcmp(name, "auto"))
 		return backend_auto(out);
 	b = backend_find(name);
-	if (!b)
+	if (!b) {
+		table_names(names, sizeof(names));
 		return fail(ST_USAGE,
-			    "unknown backend '%s' in %s: use keyring, file or "
-			    "auto",
-			    name, from);
+			    "unknown backend '%s' in %s: use %s or auto", name,
+			    from, names);
+	}
 	verbose("backend: %s", b->name);
 	*out = b;
 	return ST_OK;

@@ -55,8 +55,9 @@ struct backend {
 	/* Append every stored profile name to out (unsorted). */
 	enum status (*list)(struct strlist *out);
 	/*
-	 * For `auto`: nonzero when this backend can be used here, decided
-	 * quickly (the keyring: a Secret Service answers within ~1 s).
+	 * For `auto`, which tries the table in order: nonzero when this
+	 * backend can be used here, decided quickly (the keyring: a Secret
+	 * Service answers within ~1 s).  0 keeps a backend out of `auto`.
 	 */
 	int (*available)(void);
 	/*
