@@ -31,45 +31,25 @@ planted() {
 		{ cat "$TRASH/planted.out"; false; }
 }
 
-test_expect 'protocol/ may not include a backend' '
-	planted protocol/kv.c "#include \"backends/storedir.h\"" \
-		"includes \"backends/storedir.h\": protocol/ may include only"'
-test_expect 'protocol/ may not include the API client' '
-	planted protocol/docker.c "#include \"helper/api/api.h\"" \
-		"includes \"helper/api/api.h\""'
-test_expect 'backends/ may not include the token'"'"'s life' '
-	planted backends/sealed.c "#include \"helper/life/lifecycle.h\"" \
-		"includes \"helper/life/lifecycle.h\": backends/ may include"'
-test_expect 'backends/ may not include the API client or a command' '
-	planted backends/keyring.c "#include \"helper/cmd/cmd.h\"" \
-		"includes \"helper/cmd/cmd.h\"" &&
-	planted backends/backend.c "#include \"helper/api/net.h\"" \
-		"includes \"helper/api/net.h\""'
-test_expect 'the token'"'"'s life sees no backend header but backend.h' '
-	planted helper/life/lifecycle.c "#include \"backends/storedir.h\"" \
-		"includes \"backends/storedir.h\": helper/life/ may include"'
-test_expect 'a command sees no backend header but backend.h' '
-	planted helper/cmd/cmd_exec.c "#include \"backends/sealed_key.h\"" \
-		"includes \"backends/sealed_key.h\": helper/cmd/ may include"'
-test_expect 'a command sees lifecycle.h, not the life'"'"'s internals' '
-	planted helper/cmd/cmd_list.c "#include \"helper/life/life_int.h\"" \
-		"includes \"helper/life/life_int.h\""'
-test_expect 'nothing includes upward into the commands' '
-	planted helper/life/lifecycle.c "#include \"helper/cmd/cmd.h\"" \
-		"includes \"helper/cmd/cmd.h\"" &&
-	planted helper/api/api.c "#include \"helper/cmd/cmd_common.h\"" \
-		"includes \"helper/cmd/cmd_common.h\""'
-test_expect 'the base layer includes only itself' '
-	planted helper/base/config.c "#include \"backends/backend.h\"" \
-		"includes \"backends/backend.h\": helper/base/ may include only"'
-test_expect 'libcurl stays in net.so' '
-	planted helper/life/record.c "#include <curl/curl.h>" \
-		"only helper/api/api\*.c (net.so) may use libcurl" &&
-	planted helper/api/net.c "#include <openssl/ssl.h>" \
-		"only helper/api/api\*.c (net.so)"'
-test_expect 'GLib stays in keyring.so' '
-	planted backends/backend.c "#include <gio/gio.h>" \
-		"only backends/keyring\*.c (keyring.so) may use GLib"'
-test_expect 'a source file outside the layer folders is refused' '
-	planted helper/stray.c "int stray;" "is in no layer folder"'
+# One planted include per rule: the test's name, the file, the line
+# appended to it, and what the check's message must say.
+while IFS='|' read -r name file line want; do
+	test_expect "$name" 'planted "$file" "$line" "$want"'
+done <<'EOF'
+protocol/ may not include a backend|protocol/kv.c|#include "backends/storedir.h"|includes "backends/storedir.h": protocol/ may include only
+protocol/ may not include the API client|protocol/docker.c|#include "helper/api/api.h"|includes "helper/api/api.h"
+backends/ may not include the token's life|backends/sealed.c|#include "helper/life/lifecycle.h"|includes "helper/life/lifecycle.h": backends/ may include
+backends/ may not include a command|backends/keyring.c|#include "helper/cmd/cmd.h"|includes "helper/cmd/cmd.h"
+backends/ may not include the API client|backends/backend.c|#include "helper/api/net.h"|includes "helper/api/net.h"
+the token's life sees no backend header but backend.h|helper/life/lifecycle.c|#include "backends/storedir.h"|includes "backends/storedir.h": helper/life/ may include
+a command sees no backend header but backend.h|helper/cmd/cmd_exec.c|#include "backends/sealed_key.h"|includes "backends/sealed_key.h": helper/cmd/ may include
+a command sees lifecycle.h, not the life's internals|helper/cmd/cmd_list.c|#include "helper/life/life_int.h"|includes "helper/life/life_int.h"
+the token's life does not include a command|helper/life/lifecycle.c|#include "helper/cmd/cmd.h"|includes "helper/cmd/cmd.h"
+the API client does not include a command|helper/api/api.c|#include "helper/cmd/cmd_common.h"|includes "helper/cmd/cmd_common.h"
+the base layer includes only itself|helper/base/config.c|#include "backends/backend.h"|includes "backends/backend.h": helper/base/ may include only
+libcurl stays in net.so|helper/life/record.c|#include <curl/curl.h>|only helper/api/api\*.c (net.so) may use libcurl
+OpenSSL stays in net.so, not in its loader|helper/api/net.c|#include <openssl/ssl.h>|only helper/api/api\*.c (net.so)
+GLib stays in keyring.so|backends/backend.c|#include <gio/gio.h>|only backends/keyring\*.c (keyring.so) may use GLib
+a source file outside the layer folders is refused|helper/stray.c|int stray;|is in no layer folder
+EOF
 test_done
