@@ -207,13 +207,15 @@ etcd_running() {
 	done
 }
 
-# 0 when healthy; 1 when a member exited; 2 when the time ran out.
+# 0 when healthy; 1 when one of them exited; 2 when the time ran out.
 etcd_wait_healthy() {
 	[ $# -gt 0 ] || set -- $(etcd_running)
 	_end=$(($(date +%s) + ETCD_WAIT_S))
 	for _i in "$@"; do
 		until etcd_healthy "$_i"; do
-			[ -n "$(etcd_pid "$_i")" ] || return 1
+			for _j in "$@"; do
+				[ -n "$(etcd_pid "$_j")" ] || return 1
+			done
 			[ "$(date +%s)" -lt "$_end" ] || return 2
 			sleep 0.1
 		done
