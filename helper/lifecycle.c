@@ -261,6 +261,7 @@ static void fill_create(const struct record *r, struct api_create *c)
 		       : !strcmp(r->scope, "DEPLOYMENT") ? r->deployment
 							 : NULL;
 	c->expiry_days = r->expiry_days;
+	c->description = r->description[0] ? r->description : NULL;
 }
 
 /* What the caller of a renewal needs: forced (rotate) or min_ttl left. */

@@ -92,6 +92,14 @@ static void facts_from_api(struct record *r, const struct api_token *t)
 	int64_t life = r->expires_at - r->issued_at;
 
 	snprintf(r->name, sizeof(r->name), "%s", t->name ? t->name : "");
+	/* A replacement is created with this description: all or nothing. */
+	if (t->description && strlen(t->description) < sizeof(r->description))
+		snprintf(r->description, sizeof(r->description), "%s",
+			 t->description);
+	else if (t->description)
+		warning("the description of token %s is too long to keep; "
+			"a replacement will have none",
+			r->token_id);
 	if (t->scope && *t->scope)
 		snprintf(r->scope, sizeof(r->scope), "%s", t->scope);
 	role_from_api(r, t);
@@ -253,6 +261,9 @@ static enum status check_create(struct life *L, const struct create_req *q)
 		return fail(ST_USAGE, "--scope %s needs --entity ID", q->scope);
 	if (q->expiry_days < 0 || q->expiry_days > 3650)
 		return fail(ST_USAGE, "--expiry-days must be 1 to 3650");
+	if (q->desc && strlen(q->desc) >= REC_DESC_MAX)
+		return fail(ST_USAGE, "--description must be at most 500 "
+				      "characters");
 	if (!strcmp(q->profile, q->from))
 		return fail(ST_USAGE, "--from must name another profile");
 	record_init(&r);
@@ -279,6 +290,9 @@ static void create_record(struct record *r, const struct create_req *q,
 		snprintf(r->workspace, sizeof(r->workspace), "%s", q->entity);
 	else if (strcmp(q->scope, "ORGANIZATION"))
 		snprintf(r->deployment, sizeof(r->deployment), "%s", q->entity);
+	if (q->desc)
+		snprintf(r->description, sizeof(r->description), "%s",
+			 q->desc);
 	if (q->name)
 		snprintf(r->name, sizeof(r->name), "%s", q->name);
 	else
@@ -301,7 +315,7 @@ static enum status mint(struct life *L, struct record *r,
 	c.role = r->role;
 	c.scope = r->scope;
 	c.entity_id = q->entity;
-	c.description = q->desc;
+	c.description = r->description[0] ? r->description : NULL;
 	c.expiry_days = r->expiry_days;
 	if (life_is_agent(r))
 		st = L->api->agent_create(L->ctx, p->token, r->organization,
