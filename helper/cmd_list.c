@@ -175,7 +175,7 @@ static enum status list_local(struct life *L, enum out_format fmt)
 		format_left(r->expires_at, c->left, sizeof(c->left));
 		t.rows[t.n++] = (struct row){
 		    {r->profile, r->scope, entity_of(r), r->token_id, c->exp,
-		     c->left, L->be->name, rec_state_name(r->state)}};
+		     c->left, L->be->name, life_state_label(r, now_seconds())}};
 	}
 	st = emit(&t, fmt);
 out:

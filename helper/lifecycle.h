@@ -84,6 +84,13 @@ int64_t life_renew_margin(const struct record *r, int64_t min_ttl);
 /* Does r need renewal at time now for a caller needing min_ttl? */
 int life_needs_renewal(const struct record *r, int64_t now, int64_t min_ttl);
 
+/*
+ * The state `list` shows for r at time now: its journal state, or
+ * "expired" for an expired token that nothing can renew (renewal off, or
+ * no parent: a token cannot rotate itself once expired).
+ */
+const char *life_state_label(const struct record *r, int64_t now);
+
 /* Make sure the API module is loaded and a context exists. */
 enum status life_api(struct life *L);
 

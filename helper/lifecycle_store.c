@@ -57,15 +57,22 @@ static enum status check_store_req(struct life *L, const struct store_req *q)
 	return st;
 }
 
+/*
+ * The scope a token's claims imply.  An Agent token is the one that names
+ * both its deployment and that deployment's workspace; a Deployment token
+ * names its deployment only, a Workspace token its workspace only.  The
+ * API confirms it: an Agent token is verified on its agent-tokens path.
+ */
 static void scope_from_claims(struct record *r, const struct jwt_claims *c)
 {
 	snprintf(r->organization, sizeof(r->organization), "%s", c->org_id);
 	snprintf(r->workspace, sizeof(r->workspace), "%s", c->workspace_id);
 	snprintf(r->deployment, sizeof(r->deployment), "%s", c->deployment_id);
 	snprintf(r->scope, sizeof(r->scope), "%s",
-		 c->deployment_id[0]  ? "DEPLOYMENT"
-		 : c->workspace_id[0] ? "WORKSPACE"
-				      : "ORGANIZATION");
+		 c->deployment_id[0] && c->workspace_id[0] ? "AGENT"
+		 : c->deployment_id[0]			   ? "DEPLOYMENT"
+		 : c->workspace_id[0]			   ? "WORKSPACE"
+							   : "ORGANIZATION");
 }
 
 /* The role the token holds on its own entity (what a replacement needs). */
@@ -100,7 +107,8 @@ static void facts_from_api(struct record *r, const struct api_token *t)
 		warning("the description of token %s is too long to keep; "
 			"a replacement will have none",
 			r->token_id);
-	if (t->scope && *t->scope)
+	/* The API calls an Agent token's scope DEPLOYMENT. */
+	if (!t->agent && t->scope && *t->scope)
 		snprintf(r->scope, sizeof(r->scope), "%s", t->scope);
 	role_from_api(r, t);
 	r->expiry_days = t->expiry_days;
@@ -125,16 +133,12 @@ static enum status verify(struct life *L, struct record *r)
 	}
 	if ((st = life_api(L)) != ST_OK)
 		goto out;
-	st = L->api->token_get(L->ctx, bearer, r->organization, r->token_id, &t,
-			       &e);
-	if (st == ST_API && e.http_status == 404 && r->deployment[0]) {
-		/* Not in /tokens: perhaps an agent token of the deployment. */
-		life_token_clear(L, &t);
+	if (life_is_agent(r))
 		st = L->api->agent_get(L->ctx, bearer, r->organization,
 				       r->deployment, r->token_id, &t, &e);
-		if (st == ST_OK)
-			snprintf(r->scope, sizeof(r->scope), "AGENT");
-	}
+	else
+		st = L->api->token_get(L->ctx, bearer, r->organization,
+				       r->token_id, &t, &e);
 	if (st == ST_API && e.http_status == 404)
 		st = fail(ST_AUTH,
 			  "token %s is not known to the API "
@@ -291,8 +295,7 @@ static void create_record(struct record *r, const struct create_req *q,
 	else if (strcmp(q->scope, "ORGANIZATION"))
 		snprintf(r->deployment, sizeof(r->deployment), "%s", q->entity);
 	if (q->desc)
-		snprintf(r->description, sizeof(r->description), "%s",
-			 q->desc);
+		snprintf(r->description, sizeof(r->description), "%s", q->desc);
 	if (q->name)
 		snprintf(r->name, sizeof(r->name), "%s", q->name);
 	else
