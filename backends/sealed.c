@@ -13,7 +13,7 @@
 #include "backends/storedir.h"
 #include "helper/log.h"
 
-#define SUFFIX	      ".acrd"
+#define SUFFIX	      SEALED_PROFILE_SUFFIX
 #define FILE_NAME_MAX (PROFILE_NAME_MAX + sizeof(SUFFIX))
 
 static int sealed_name_ok(const char *profile)

@@ -213,7 +213,15 @@ enum status life_erase(struct life *L, const char *profile, int revoke)
 	record_init(&p);
 	if ((st = profile_lock(profile, &lk)) != ST_OK)
 		return st;
-	if ((st = life_read(L, profile, &r)) != ST_OK)
+	st = life_read(L, profile, &r);
+	/* A damaged record can still be forgotten: nothing in it is needed. */
+	if (st == ST_STORE && !revoke) {
+		warning("profile '%s' cannot be read; forgetting it anyway",
+			profile);
+		st = L->be->erase(profile);
+		goto out;
+	}
+	if (st != ST_OK)
 		goto out;
 	if (revoke) {
 		const char *bearer = r.token;
