@@ -357,7 +357,7 @@ static enum status post_one(struct api_ctx *ctx, const char *bearer,
 static enum status delete_one(struct api_ctx *ctx, const char *bearer,
 			      struct call *c, struct api_error *err)
 {
-	struct http_req rq = {c->what, "DELETE", c->url, NULL, 0, 1};
+	struct http_req rq = {c->what, "DELETE", c->url, NULL, 1, 1};
 	struct http_resp rs = HTTP_RESP_INIT;
 	enum status st;
 
