@@ -44,11 +44,17 @@ else
 Q = @echo "  $(1) $@";
 endif
 
+# pkg-config runs when a recipe first needs its answer, not when this file
+# is read: on a fresh machine `make demo` and `make check` install the -dev
+# packages (and pkg-config itself) through scripts/deps first, and flags
+# computed at parse time would be empty (tests/t/t0925-fresh-machine.sh).
+# lazy NAME,VALUE: set NAME to VALUE once, on first use, and return it.
+lazy = $(eval $(1) := $(2))$($(1))
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs = $(shell $(PKG_CONFIG) --libs $(1))
-CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
-NET_CFLAGS := $(call pc_cflags,$(NET_PKGS))
-KEYRING_CFLAGS := $(call pc_cflags,$(KEYRING_PKGS))
+CORE_CFLAGS = $(call lazy,CORE_CFLAGS,$(call pc_cflags,$(CORE_PKGS)))
+NET_CFLAGS = $(call lazy,NET_CFLAGS,$(call pc_cflags,$(NET_PKGS)))
+KEYRING_CFLAGS = $(call lazy,KEYRING_CFLAGS,$(call pc_cflags,$(KEYRING_PKGS)))
 # libsodium is linked statically into the executable by default.  Why: a
 # cache-hit `get` is a short process, and each shared object costs it an
 # open, four mmaps, an mprotect, its relocations and page faults; for
@@ -62,19 +68,20 @@ KEYRING_CFLAGS := $(call pc_cflags,$(KEYRING_PKGS))
 # randombytes_uniform, which comes with randombytes_buf).
 SODIUM_STATIC ?= 1
 ifeq ($(SODIUM_STATIC),1)
-SODIUM_LIBS := $(shell $(PKG_CONFIG) --variable=libdir libsodium)/libsodium.a
+SODIUM_LIBS = $(call lazy,SODIUM_LIBS,\
+	$(shell $(PKG_CONFIG) --variable=libdir libsodium)/libsodium.a)
 else
-SODIUM_LIBS := $(call pc_libs,libsodium)
+SODIUM_LIBS = $(call lazy,SODIUM_LIBS,$(call pc_libs,libsodium))
 endif
-CORE_LIBS := $(SODIUM_LIBS) $(call pc_libs,libcjson) -ldl
+CORE_LIBS = $(SODIUM_LIBS) $(call lazy,CJSON_LIBS,$(call pc_libs,libcjson)) -ldl
 # Full RELRO and no lazy binding for the executable and the modules.  Also
 # for secrets: the lazy-binding resolver (_dl_runtime_resolve_xsavec) saves
 # every vector register on the stack, and after a memcpy or strlen of a
 # token they hold pieces of it, left in dead stack frames until exit
 # (security.md 3.8, M-02; tests/t/t0860-residue.sh counts them).
 BIND_LDFLAGS := -Wl,-z,relro -Wl,-z,now
-NET_LIBS := $(call pc_libs,$(NET_PKGS))
-KEYRING_LIBS := $(call pc_libs,$(KEYRING_PKGS))
+NET_LIBS = $(call lazy,NET_LIBS,$(call pc_libs,$(NET_PKGS)))
+KEYRING_LIBS = $(call lazy,KEYRING_LIBS,$(call pc_libs,$(KEYRING_PKGS)))
 
 ALL_SRCS := $(wildcard helper/*/*.c protocol/*.c backends/*.c)
 NET_SRCS := $(wildcard helper/api/api*.c)
@@ -175,11 +182,15 @@ memcheck: all
 	ASTRO_CRED_BUILD=$(CURDIR)/build-san ASTRO_CRED_RELEASE=$(CURDIR)/build \
 		tests/run -v tests/hardening/memcheck
 
-demo: deps all
+# The build runs in a new make, started after scripts/deps has installed
+# what it needs (see the pkg-config note above).
+demo: deps
+	$(MAKE) all
 	tests/demo/run
 
-bench: all
+bench:
 	@scripts/deps bench
+	$(MAKE) all
 	tests/bench/run
 
 # Fuzzing: clang's libFuzzer with ASan + UBSan, one binary per target in

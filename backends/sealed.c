@@ -14,7 +14,7 @@
 #include "backends/storedir.h"
 #include "helper/base/log.h"
 
-#define SUFFIX	      ".acrd"
+#define SUFFIX	      SEALED_PROFILE_SUFFIX
 #define FILE_NAME_MAX (PROFILE_NAME_MAX + sizeof(SUFFIX))
 
 /* The store and profiles/<profile>.acrd for PROFILE. */

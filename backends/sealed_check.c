@@ -4,6 +4,7 @@
  * under two keys (see sealed_key_for_write in sealed_key.h).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -12,6 +13,15 @@
 #include "backends/storedir.h"
 #include "helper/base/log.h"
 #include "helper/base/secmem.h"
+#include "helper/base/strlist.h"
+
+/* Profiles tried to tell a damaged key-check file from a wrong key. */
+#define PROFILE_PROBES 16
+
+#define KEYCHECK_REPAIR                                                        \
+	"to repair it, remove it (rm '%s/%s'): the next store writes a new "   \
+	"one, once its key has opened the store's profiles; no profile is "    \
+	"lost"
 
 /* Read and check the header of key-check file NAME into buf. */
 static enum status read_check(struct storedir *sd, const char *name,
@@ -25,9 +35,87 @@ static enum status read_check(struct storedir *sd, const char *name,
 	if (st != ST_OK)
 		return st;
 	if ((e = sealed_parse_header(buf, *len, h)) != SEALED_OK)
-		return fail(ST_STORE, "'%s/%s' is damaged: %s",
-			    storedir_path(sd), name, sealed_strerror(e));
+		return fail(ST_STORE,
+			    "the store's key-check file '%s/%s' is damaged "
+			    "(%s); nothing was changed; " KEYCHECK_REPAIR,
+			    storedir_path(sd), name, sealed_strerror(e),
+			    storedir_path(sd), name);
 	return ST_OK;
+}
+
+/* Is h sealed like want (key source and, for Argon2id, salt and limits)? */
+static int same_key_id(const struct sealed_header *h,
+		       const struct sealed_header *want)
+{
+	if (h->key_source != want->key_source)
+		return 0;
+	return h->key_source == SEALED_KEY_RAW ||
+	       (h->opslimit == want->opslimit &&
+		h->memlimit_kib == want->memlimit_kib &&
+		!memcmp(h->salt, want->salt, sizeof(h->salt)));
+}
+
+/*
+ * The store's profile files sealed like want, at most PROFILE_PROBES of
+ * them: with key, those with want's key id (same_key_id), 1 when key opens
+ * one of them, else 0; without, those with want's key source, 1 when there
+ * is one, its header in *first.  -1 when there is none (or the profiles
+ * cannot be listed).  A damaged key-check file is told from a wrong key
+ * this way: every profile file is authenticated, so a key that opens one
+ * is the store's.
+ */
+static int probe_profiles(struct storedir *sd, const struct sealed_header *want,
+			  const unsigned char *key, struct sealed_header *first)
+{
+	struct strlist names = STRLIST_INIT;
+	struct secbuf tmp = SECBUF_INIT(RECORD_MAX);
+	uint8_t buf[SEALED_FILE_MAX];
+	char file[PROFILE_NAME_MAX + sizeof(SEALED_PROFILE_SUFFIX)];
+	struct sealed_header h;
+	size_t len, seen = 0;
+	int ret = -1;
+
+	if (storedir_list(sd, STOREDIR_PROFILES, SEALED_PROFILE_SUFFIX,
+			  &names) != ST_OK)
+		goto out;
+	for (size_t i = 0; i < names.n && seen < PROFILE_PROBES; i++) {
+		if (strlen(names.v[i]) > PROFILE_NAME_MAX)
+			continue;
+		snprintf(file, sizeof(file), "%s%s", names.v[i],
+			 SEALED_PROFILE_SUFFIX);
+		if (storedir_read(sd, STOREDIR_PROFILES, file, buf,
+				  SEALED_FILE_MIN, SEALED_FILE_MAX,
+				  &len) != ST_OK ||
+		    sealed_parse_header(buf, len, &h) != SEALED_OK ||
+		    (key ? !same_key_id(&h, want)
+			 : h.key_source != want->key_source))
+			continue;
+		seen++;
+		ret = 0;
+		if (!key) {
+			*first = h;
+			ret = 1;
+			break;
+		}
+		if (sealed_open(buf, len, key, names.v[i], &tmp) == SEALED_OK) {
+			ret = 1;
+			break;
+		}
+	}
+out:
+	secbuf_clear(&tmp);
+	strlist_clear(&names);
+	return ret;
+}
+
+/* key opens the profiles but not the key-check file NAME: it is damaged. */
+static enum status check_damaged(struct storedir *sd, const char *name)
+{
+	return fail(ST_STORE,
+		    "the store's key-check file '%s/%s' is damaged: the key "
+		    "opens the store's profiles but not this file; nothing "
+		    "was changed, and reading still works; " KEYCHECK_REPAIR,
+		    storedir_path(sd), name, storedir_path(sd), name);
 }
 
 /* Does key open the key-check file buf? */
@@ -65,6 +153,9 @@ static enum status keyfile_prove(struct storedir *sd,
 {
 	if (h->key_source == SEALED_KEY_RAW && opens_check(buf, len, key))
 		return ST_OK;
+	if (h->key_source == SEALED_KEY_RAW &&
+	    probe_profiles(sd, h, key, NULL) == 1)
+		return check_damaged(sd, SEALED_KEYCHECK_KEYFILE);
 	return fail(ST_STORE,
 		    "the key in ASTRO_CRED_KEY_FILE is not this store's "
 		    "key (it does not open '%s/%s'); use the key the "
@@ -72,14 +163,38 @@ static enum status keyfile_prove(struct storedir *sd,
 		    storedir_path(sd), SEALED_KEYCHECK_KEYFILE);
 }
 
-/* A new store: fresh salt, INTERACTIVE limits, a confirmed passphrase. */
+/*
+ * A store without a passphrase key check.  New: fresh salt, INTERACTIVE
+ * limits, a confirmed passphrase.  One that holds passphrase profiles
+ * already (its key check was removed, being damaged) keeps their salt and
+ * limits, and the passphrase must open them.
+ */
 static enum status new_passphrase_store(struct storedir *sd,
 					struct sealed_header *params,
 					const unsigned char **key, int *existed)
 {
+	struct sealed_header first;
 	enum status st;
 
-	if ((st = sealed_key_new(storedir_path(sd), params, key)) != ST_OK)
+	params->key_source = SEALED_KEY_ARGON2ID;
+	if (probe_profiles(sd, params, NULL, &first) != 1) {
+		st = sealed_key_new(storedir_path(sd), params, key);
+	} else {
+		params->opslimit = first.opslimit;
+		params->memlimit_kib = first.memlimit_kib;
+		memcpy(params->salt, first.salt, sizeof(params->salt));
+		st = sealed_key_for_read(storedir_path(sd), params, key);
+		if (st == ST_OK &&
+		    probe_profiles(sd, params, *key, NULL) != 1) {
+			sealed_key_result(storedir_path(sd), params, 0);
+			return fail(ST_STORE,
+				    "the passphrase does not open the store's "
+				    "profiles, and the store has no key-check "
+				    "file to prove it against; nothing was "
+				    "changed");
+		}
+	}
+	if (st != ST_OK)
 		return st;
 	st =
 	    create_check(sd, SEALED_KEYCHECK_PASSPHRASE, params, *key, existed);
@@ -115,6 +230,10 @@ static enum status passphrase_prove(struct storedir *sd,
 			memcpy(params->salt, h->salt, sizeof(params->salt));
 			return ST_OK;
 		}
+		if (probe_profiles(sd, h, *key, NULL) == 1) {
+			sealed_key_result(storedir_path(sd), h, 1);
+			return check_damaged(sd, SEALED_KEYCHECK_PASSPHRASE);
+		}
 		if (!sealed_key_result(storedir_path(sd), h, 0))
 			break;
 	}
@@ -129,6 +248,12 @@ static enum status make_check(struct storedir *sd, int raw,
 			      struct sealed_header *params,
 			      const unsigned char **key, int *existed)
 {
+	if (raw && probe_profiles(sd, params, *key, NULL) == 0)
+		return fail(ST_STORE,
+			    "the key in ASTRO_CRED_KEY_FILE does not open the "
+			    "store's profiles, and the store has no key-check "
+			    "file to prove it against; use the key the store "
+			    "was made with, or another ASTRO_CRED_DIR");
 	if (raw)
 		return create_check(sd, SEALED_KEYCHECK_KEYFILE, params, *key,
 				    existed);

@@ -32,6 +32,8 @@
 
 struct storedir;
 
+/* Profile files: <store>/profiles/<profile>.acrd (sealed.c). */
+#define SEALED_PROFILE_SUFFIX	   ".acrd"
 #define SEALED_KEYCHECK_KEYFILE	   "keycheck-keyfile.acrd"
 #define SEALED_KEYCHECK_PASSPHRASE "keycheck-passphrase.acrd"
 /* Context name of the key-check files: no profile name contains '/'. */
@@ -86,7 +88,12 @@ enum status sealed_key_new(const char *store, struct sealed_header *params,
  * and the key for writing a new file.  The key is first proven against
  * the store's key-check file, which is created on first use; a key or
  * passphrase that does not open it is refused (ST_STORE), so one store
- * never ends up sealed under two keys by a typo.
+ * never ends up sealed under two keys by a typo.  A key that does not open
+ * the key-check file but opens the store's profiles means the key-check
+ * file is damaged: refused too, saying so and how to repair it (remove
+ * the file).  A key-check file is created only with a key that opens the
+ * store's profiles of its key source, if there are any (for a passphrase,
+ * with their salt and limits), so removing a damaged one loses nothing.
  */
 enum status sealed_key_for_write(struct storedir *sd,
 				 struct sealed_header *params,

@@ -22,6 +22,8 @@
 #define URL_MAX	    2048
 #define BASE_MAX    512
 #define BETA_SUFFIX "/iam/v1beta1"
+/* Under v1beta1, agent tokens belong to the platform API, not to IAM. */
+#define BETA_AGENT_SUFFIX "/platform/v1beta1"
 
 static int curl_users;
 
@@ -174,17 +176,39 @@ void api_ctx_free(struct api_ctx *ctx)
 	free(ctx);
 }
 
-/* base + formatted path into a fixed buffer; -1 if it does not fit. */
-__attribute__((format(printf, 4, 5))) static int
-make_url(char *buf, size_t len, const struct api_ctx *ctx, const char *fmt, ...)
+/*
+ * The base URL of a call into buf: ctx->base, except that agent tokens
+ * under .../iam/v1beta1 live under .../platform/v1beta1 (the deprecated
+ * API split tokens, in IAM, from deployments and their agent tokens, in
+ * the platform API).  Its length, or -1 if it does not fit.
+ */
+static int call_base(char *buf, size_t len, const struct api_ctx *ctx,
+		     int agent)
 {
-	va_list ap;
 	size_t n = strlen(ctx->base);
 	int m;
 
-	if (n >= len)
+	if (!(agent && ctx->beta))
+		m = snprintf(buf, len, "%s", ctx->base);
+	else
+		m = snprintf(buf, len, "%.*s%s", (int)(n - strlen(BETA_SUFFIX)),
+			     ctx->base, BETA_AGENT_SUFFIX);
+	return m < 0 || (size_t)m >= len ? -1 : m;
+}
+
+/* The call's base + formatted path into buf; -1 if it does not fit. */
+__attribute__((format(printf, 5, 6))) static int
+make_url(char *buf, size_t len, const struct api_ctx *ctx, int agent,
+	 const char *fmt, ...)
+{
+	va_list ap;
+	int b = call_base(buf, len, ctx, agent);
+	size_t n;
+	int m;
+
+	if (b < 0)
 		return -1;
-	memcpy(buf, ctx->base, n);
+	n = (size_t)b;
 	va_start(ap, fmt);
 	m = vsnprintf(buf + n, len - n, fmt, ap);
 	va_end(ap);
@@ -235,7 +259,7 @@ static enum status call_start(struct api_ctx *ctx, struct call *c,
 	memset(*err, 0, sizeof(**err));
 	if ((st = check_ids(c->what, c->org, c->dep, c->id)) != ST_OK)
 		return st;
-	if (make_url(c->url, sizeof(c->url), ctx,
+	if (make_url(c->url, sizeof(c->url), ctx, c->dep != NULL,
 		     "/organizations/%s%s%s%s%s%s%s", c->org,
 		     c->dep ? "/deployments/" : "/tokens", c->dep ? c->dep : "",
 		     c->dep ? "/agent-tokens" : "", c->id ? "/" : "",
@@ -333,7 +357,7 @@ static enum status post_one(struct api_ctx *ctx, const char *bearer,
 static enum status delete_one(struct api_ctx *ctx, const char *bearer,
 			      struct call *c, struct api_error *err)
 {
-	struct http_req rq = {c->what, "DELETE", c->url, NULL, 0, 1};
+	struct http_req rq = {c->what, "DELETE", c->url, NULL, 1, 1};
 	struct http_resp rs = HTTP_RESP_INIT;
 	enum status st;
 

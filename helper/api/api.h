@@ -29,10 +29,13 @@
  * with HTML or garbage is most often something between us and Astro, and
  * for a POST it means the outcome is unknown (see maybe_committed).
  *
- * Retries: only GETs (get, list) are retried, at most API_TRIES times,
- * on transport errors, 408, 429, 500, 502, 503 and 504, with full-jitter
- * exponential backoff and Retry-After as a floor, all within the budget.
- * POSTs (create, rotate) and DELETEs are sent once, on a fresh connection
+ * Retries: at most API_TRIES attempts, with full-jitter exponential
+ * backoff and Retry-After as a floor, all within the budget.  GETs (get,
+ * list) and DELETEs, which sending again cannot make do more, are retried
+ * on transport errors, 408, 429, 500, 502, 503 and 504.  POSTs (create,
+ * rotate) are retried only when the server surely did not act: after a
+ * 429, or when the connection was never made; never after a 5xx, a
+ * timeout or a lost answer.  Mutating requests go on a fresh connection
  * (libcurl would otherwise resend a request whose reused connection died).
  *
  * Environment (read by api_ctx_new):
@@ -146,17 +149,18 @@ enum status api_token_get(struct api_ctx *ctx, const char *bearer,
 			  const char *org, const char *id,
 			  struct api_token *out, struct api_error *err);
 /*
- * POST .../tokens/{id}/rotate.  Never retried: the old secret dies when
- * the server acts.  out->token holds the new secret on success.
+ * POST .../tokens/{id}/rotate.  Never sent again once the server may have
+ * acted (only after a 429 or no connection): the old secret dies when it
+ * acts.  out->token holds the new secret on success.
  */
 enum status api_token_rotate(struct api_ctx *ctx, const char *bearer,
 			     const char *org, const char *id,
 			     struct api_token *out, struct api_error *err);
-/* POST .../tokens (never retried); out->token is the new secret. */
+/* POST .../tokens (retried as rotate); out->token is the new secret. */
 enum status api_token_create(struct api_ctx *ctx, const char *bearer,
 			     const char *org, const struct api_create *req,
 			     struct api_token *out, struct api_error *err);
-/* DELETE .../tokens/{id} (204; not retried). */
+/* DELETE .../tokens/{id} (204; retried). */
 enum status api_token_delete(struct api_ctx *ctx, const char *bearer,
 			     const char *org, const char *id,
 			     struct api_error *err);

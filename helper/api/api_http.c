@@ -314,6 +314,28 @@ static int retryable(const struct attempt *a)
 }
 
 /*
+ * May rq be sent again after attempt a failed?  A GET or a DELETE
+ * (rq->retry: sending it again cannot do more than the first did) after
+ * any transient failure.  Any request, a POST too, when the server surely
+ * did not act on it: it answered 429 (a rate limit refuses before acting),
+ * or nothing of it left us (the connection was never made).  Never a POST
+ * after a 5xx, a timeout or a lost answer: it may have taken effect, and a
+ * rotate sent twice would leave us holding a dead token.
+ */
+static int may_retry(const struct http_req *rq, const struct attempt *a)
+{
+	if (!retryable(a))
+		return 0;
+	if (rq->retry)
+		return 1;
+	if (a->rc == CURLE_OK)
+		return a->status == 429;
+	return !a->sent && (a->rc == CURLE_COULDNT_RESOLVE_HOST ||
+			    a->rc == CURLE_COULDNT_RESOLVE_PROXY ||
+			    a->rc == CURLE_COULDNT_CONNECT);
+}
+
+/*
  * Full-jitter exponential backoff (sleep = rand(0, min(cap, base * 2^n)))
  * with Retry-After as a floor.  -1: the server wants longer than we wait.
  */
@@ -458,7 +480,7 @@ enum status http_request(struct api_ctx *ctx, const char *bearer,
 		}
 		secbuf_clear(&rs->body);
 		attempt_run(ctx, rq, hdrs, left, &a, &rs->body);
-		if (try < API_TRIES && rq->retry && retryable(&a)) {
+		if (try < API_TRIES && may_retry(rq, &a)) {
 			wait = backoff_ms(try, a.retry_after);
 			if (wait >= 0 && http_now_ms() + wait < ctx->deadline) {
 				verbose("%s: retrying in %lld ms", rq->what,

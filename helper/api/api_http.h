@@ -27,7 +27,9 @@ struct http_req {
 	const char *method; /* GET, POST or DELETE */
 	const char *url;
 	const char *body; /* POST JSON body or NULL (sent empty) */
-	int retry;	  /* safe to resend: GET only */
+	int retry;	  /* idempotent (GET, DELETE): resent after any
+			     transient failure; others only after a 429 or
+			     when nothing was sent */
 	int mutating;	  /* may change state: sets maybe_committed */
 };
 

@@ -13,14 +13,77 @@
 #include "helper/base/secmem.h"
 #include "protocol/out.h"
 
+/* Does the long option named at the start of arg ("name[=value]") have val? */
+static int long_named(const struct option *lo, const char *arg, int val)
+{
+	size_t n = strcspn(arg, "=");
+
+	for (; lo->name; lo++)
+		if (lo->val == val && strlen(lo->name) == n &&
+		    !strncmp(lo->name, arg, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * The option getopt_long just refused (c '?': unknown, or given a value
+ * it takes none of; ':' a missing value), said our way.  The offending
+ * element is argv[optind - 1], unless a short option inside a cluster
+ * ("-xv") was refused: then optopt alone names it.
+ */
+static void opt_error(int c, char **argv, const struct option *lo,
+		      const char *verb)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int is_long =
+	    !strncmp(arg, "--", 2) &&
+	    (optopt == 0 || optopt >= 256 || long_named(lo, arg + 2, optopt));
+	char name[80];
+
+	if (is_long)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="),
+			 arg);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt);
+	if (c == ':')
+		error("%s: option '%s' needs a value; see 'astro-cred %s "
+		      "--help'",
+		      verb, name, verb);
+	else if (is_long && optopt)
+		error("%s: option '%s' takes no value; see 'astro-cred %s "
+		      "--help'",
+		      verb, name, verb);
+	else
+		error("%s: unrecognized option '%s'; see 'astro-cred %s "
+		      "--help'",
+		      verb, name, verb);
+}
+
+int cmd_getopt(int argc, char **argv, const char *shorts,
+	       const struct option *lo, const char *verb)
+{
+	char s[64];
+	int c;
+
+	/* A leading ':' makes a missing value ':'; keep a leading '+'. */
+	snprintf(s, sizeof(s), "%s:%s", *shorts == '+' ? "+" : "",
+		 shorts + (*shorts == '+'));
+	opterr = 0;
+	c = getopt_long(argc, argv, s, lo, NULL);
+	if (c == '?' || c == ':') {
+		opt_error(c, argv, lo, verb);
+		return '?';
+	}
+	return c;
+}
+
 /* getopt_long's value for opts[i]: its letter, or a code above them. */
 static int opt_code(const struct cmd_opt *opts, size_t i)
 {
 	return opts[i].short_name ? opts[i].short_name : 256 + (int)i;
 }
 
-static enum status take_opt(const struct cmd_opt *opts, size_t n, int c,
-			    const char *verb)
+static enum status take_opt(const struct cmd_opt *opts, size_t n, int c)
 {
 	if (c == 'v') {
 		log_set_verbose(1);
@@ -35,7 +98,7 @@ static enum status take_opt(const struct cmd_opt *opts, size_t n, int c,
 			*opts[i].flag = 1;
 		return ST_OK;
 	}
-	return fail(ST_USAGE, "see 'astro-cred %s --help'", verb);
+	return ST_USAGE; /* cmd_getopt said why */
 }
 
 enum status cmd_parse_opts(int argc, char **argv, const char *verb,
@@ -66,8 +129,8 @@ enum status cmd_parse_opts(int argc, char **argv, const char *verb,
 	lo[n] = (struct option){"verbose", no_argument, NULL, 'v'};
 	shorts[s] = 'v';
 	while (st == ST_OK &&
-	       (c = getopt_long(argc, argv, shorts, lo, NULL)) != -1)
-		st = take_opt(opts, n, c, verb);
+	       (c = cmd_getopt(argc, argv, shorts, lo, verb)) != -1)
+		st = take_opt(opts, n, c);
 	if (st == ST_OK && optind != argc)
 		st = fail(ST_USAGE, "unexpected argument '%s'", argv[optind]);
 	free(lo);

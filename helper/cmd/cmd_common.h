@@ -24,6 +24,16 @@ struct cmd_opt {
 };
 
 /*
+ * getopt_long(argc, argv, shorts, lo) for verb, with getopt's own messages
+ * (which name the verb as the program, without "astro-cred: ") turned
+ * off: an unknown option or a missing value is reported through log.h
+ * and returned as '?'.
+ */
+struct option;
+int cmd_getopt(int argc, char **argv, const char *shorts,
+	       const struct option *lo, const char *verb);
+
+/*
  * Parse argv (argv[0] the verb) with getopt_long against opts (ended by
  * a NULL name) and -v/--verbose; operands are refused.  ST_USAGE after a
  * message (pointing to 'astro-cred VERB --help' for unknown options).

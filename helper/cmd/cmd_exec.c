@@ -72,7 +72,7 @@ int cmd_exec(int argc, char **argv)
 	enum status st;
 	int c, e;
 
-	while ((c = getopt_long(argc, argv, "+p:v", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+p:v", opts, "exec")) != -1) {
 		if (c == 'p')
 			popt = optarg;
 		else if (c == 'v')
@@ -80,8 +80,10 @@ int cmd_exec(int argc, char **argv)
 		else if (c == OPT_MIN_TTL &&
 			 parse_duration(optarg, &min_ttl) == 0)
 			;
+		else if (c == OPT_MIN_TTL)
+			return fail(ST_USAGE, "--min-ttl must be a duration");
 		else
-			return fail(ST_USAGE, "see 'astro-cred exec --help'");
+			return ST_USAGE;
 	}
 	if (optind >= argc)
 		return fail(ST_USAGE, "exec needs a command: astro-cred exec "

@@ -150,12 +150,17 @@ static const char *entity_of(const struct record *r)
 				 : r->organization;
 }
 
+/*
+ * Every readable profile, and each damaged one as "corrupt" (nothing but
+ * its name), then ST_STORE if any was damaged (contract.md section 7).
+ */
 static enum status list_local(struct life *L, enum out_format fmt)
 {
 	struct strlist names = STRLIST_INIT;
 	struct table t = {local_keys, local_heads, 8, NULL, 0};
 	struct record *recs = NULL;
 	struct cells *cells = NULL;
+	size_t bad = 0;
 	enum status st;
 
 	if ((st = L->be->list(&names)) != ST_OK)
@@ -168,16 +173,32 @@ static enum status list_local(struct life *L, enum out_format fmt)
 		struct record *r = &recs[t.n];
 		struct cells *c = &cells[t.n];
 
-		if ((st = life_read(L, names.v[i], r)) != ST_OK)
+		st = life_read(L, names.v[i], r);
+		if (st == ST_NOTFOUND) /* erased since it was listed */
+			continue;
+		if (st == ST_STORE) {
+			bad++;
+			t.rows[t.n++] =
+			    (struct row){{names.v[i], "", "", "", "", "",
+					  L->be->name, "corrupt"}};
+			continue;
+		}
+		if (st != ST_OK)
 			goto out;
 		if (r->expires_at)
 			format_time(r->expires_at, c->exp, sizeof(c->exp));
 		format_left(r->expires_at, c->left, sizeof(c->left));
 		t.rows[t.n++] = (struct row){
 		    {r->profile, r->scope, entity_of(r), r->token_id, c->exp,
-		     c->left, L->be->name, rec_state_name(r->state)}};
+		     c->left, L->be->name, life_state_label(r, now_seconds())}};
 	}
 	st = emit(&t, fmt);
+	if (st == ST_OK && bad)
+		st = fail(ST_STORE,
+			  "%zu profile%s could not be read (see above): "
+			  "listed as corrupt; store a new token under that "
+			  "name, or forget it with astro-cred erase -p NAME",
+			  bad, bad == 1 ? "" : "s");
 out:
 	for (size_t i = 0; recs && i < names.n; i++)
 		record_clear(&recs[i]);

@@ -21,11 +21,6 @@ enum {
 	OPT_DESC
 };
 
-static enum status bad_usage(const char *verb)
-{
-	return fail(ST_USAGE, "see 'astro-cred %s --help'", verb);
-}
-
 int cmd_store(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -41,7 +36,7 @@ int cmd_store(int argc, char **argv)
 	enum status st;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "p:v", opts, "store")) != -1) {
 		if (c == 'p')
 			popt = optarg;
 		else if (c == 'v')
@@ -49,7 +44,7 @@ int cmd_store(int argc, char **argv)
 		else if (c == OPT_NO_VERIFY)
 			q.verify = 0;
 		else
-			return bad_usage("store");
+			return ST_USAGE;
 	}
 	if (optind != argc)
 		return fail(ST_USAGE, "the token is read from stdin, never "
@@ -117,7 +112,7 @@ static enum status parse_create(int argc, char **argv, struct create_req *q)
 	int64_t days;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "p:v", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "p:v", opts, "create")) != -1) {
 		switch (c) {
 		case 'p':
 			q->profile = optarg;
@@ -152,7 +147,7 @@ static enum status parse_create(int argc, char **argv, struct create_req *q)
 			q->expiry_days = (int)days;
 			break;
 		default:
-			return bad_usage("create");
+			return ST_USAGE;
 		}
 	}
 	if (optind != argc)

@@ -56,7 +56,9 @@ static const char get_help[] =
     "\n"
     "Print a profile's token, renewing it first if it is due.  When stdin\n"
     "is not a terminal, a request (key=value lines: profile, min_ttl) is\n"
-    "read from it; the command line wins.\n"
+    "read from it; the command line wins.  A token nothing can renew\n"
+    "(rotate=never, an Agent token without a parent) is printed only while\n"
+    "valid for --min-ttl, else exit 4.\n"
     "\n" PROFILE_OPT MIN_TTL_OPT
     "  --format FORMAT      kv (default), json, or raw (the token alone)\n"
     "  --force              print a raw token even to a terminal\n" COMMON_OPTS;
@@ -77,7 +79,8 @@ static const char store_help[] =
 static const char erase_help[] =
     "usage: astro-cred erase [-p PROFILE] [--revoke] [-v]\n"
     "\n"
-    "Forget a profile.  A request (profile=...) may come on stdin.\n"
+    "Forget a profile, even one whose record is damaged (not with\n"
+    "--revoke).  A request (profile=...) may come on stdin.\n"
     "\n" PROFILE_OPT
     "  --revoke             also delete the token at the API\n" COMMON_OPTS;
 
@@ -90,6 +93,8 @@ static const char list_help[] =
     "\n"
     "List the stored profiles, or with --remote the API's tokens (every\n"
     "page), marked where a profile holds them.  Never prints a token.\n"
+    "STATE is ok, expired (nothing can renew it), interrupted, or corrupt\n"
+    "(unreadable: every other profile is listed, then exit 3).\n"
     "\n"
     "  --format FORMAT      table (default), kv or json\n"
     "  --remote             list the organization's tokens at the API\n"

@@ -186,6 +186,43 @@ static enum status interrupted_msg(const struct record *r)
 		    r->profile, r->token_id, r->profile);
 }
 
+/*
+ * Why r cannot be renewed, or NULL when it can (contract.md section 7,
+ * "No renewal possible"): renewal is off, or an Agent token, which only a
+ * replacement renews, has no parent to make one.
+ */
+static const char *no_renewal(const struct record *r)
+{
+	if (r->rotate_never)
+		return "renewal is off (rotate=never)";
+	if (life_is_agent(r) && !r->parent[0])
+		return "an Agent token is renewed only by replacement through "
+		       "a parent profile, and this profile has none";
+	return NULL;
+}
+
+/* A token without a parent cannot rotate itself once it has expired. */
+static enum status expired_unrenewable(const struct record *r)
+{
+	char when[32];
+
+	format_time(r->expires_at, when, sizeof(when));
+	return fail(ST_AUTH,
+		    "profile '%s': token %s expired at %s, and a token "
+		    "without a parent cannot renew itself once expired; "
+		    "store a new token (astro-cred store -p %s), or give the "
+		    "profile a parent that can replace it",
+		    r->profile, r->token_id, when, r->profile);
+}
+
+const char *life_state_label(const struct record *r, int64_t now)
+{
+	if (r->state == REC_OK && r->expires_at && r->expires_at <= now &&
+	    (r->rotate_never || !r->parent[0]))
+		return "expired";
+	return rec_state_name(r->state);
+}
+
 /* Fill the record's id and times from a new token's claims. */
 enum status life_apply_token(struct record *r, const char *tok, const char *id)
 {
@@ -276,6 +313,7 @@ static void fill_create(const struct record *r, struct api_create *c)
 		       : !strcmp(r->scope, "DEPLOYMENT") ? r->deployment
 							 : NULL;
 	c->expiry_days = r->expiry_days;
+	c->description = r->description[0] ? r->description : NULL;
 }
 
 /* What the caller of a renewal needs: forced (rotate) or min_ttl left. */
@@ -417,6 +455,8 @@ static enum status rotate_in_place(struct life *L, struct record *r,
 		return st;
 	if (!still_due(r, w))
 		return ST_OK;
+	if (r->expires_at && r->expires_at <= now_seconds())
+		return expired_unrenewable(r);
 	r->state = REC_ROTATING;
 	r->intent_at = now_seconds();
 	if ((st = life_write(L, r)) != ST_OK)
@@ -438,7 +478,14 @@ static enum status rotate_in_place(struct life *L, struct record *r,
 			      r->profile);
 	} else if (e.maybe_committed) {
 		st = settle_rotating(L, r);
-		if (st == ST_OK)
+		if (st == ST_OK && e.http_status >= 500)
+			st = fail(ST_TRANSIENT,
+				  "profile '%s': the Astro API answered the "
+				  "rotation with HTTP %ld (a server error); "
+				  "the old token still works, so nothing "
+				  "changed: try again later",
+				  r->profile, e.http_status);
+		else if (st == ST_OK)
 			st = fail(ST_TRANSIENT,
 				  "profile '%s': the rotation's answer was "
 				  "lost but the old token still works; "
@@ -447,7 +494,9 @@ static enum status rotate_in_place(struct life *L, struct record *r,
 	} else {
 		r->state = REC_OK;
 		life_write(L, r);
-		if (st == ST_AUTH)
+		if (st == ST_AUTH && strstr(e.message, "expired"))
+			st = expired_unrenewable(r);
+		else if (st == ST_AUTH)
 			st = fail(ST_AUTH,
 				  "profile '%s': token %s was revoked or "
 				  "rotated elsewhere (or the store was put "
@@ -465,9 +514,10 @@ static enum status renew(struct life *L, struct record *r, int depth,
 	if (r->parent[0] || life_is_agent(r)) {
 		if (!r->parent[0])
 			return fail(ST_AUTH,
-				    "profile '%s': agent tokens can only be "
-				    "renewed by replacement, which needs a "
-				    "parent profile",
+				    "profile '%s': an Agent token is renewed "
+				    "only by replacement, which needs a parent "
+				    "profile; store it again with "
+				    "parent=PROFILE",
 				    r->profile);
 		return replace(L, r, depth, w);
 	}
@@ -495,6 +545,47 @@ static enum status usable(const struct record *r, int64_t min_ttl)
 }
 
 /*
+ * A profile that no renewal can help (no_renewal() says why): its token is
+ * served while it is valid for at least min_ttl, else exit 4 naming the
+ * cause, and never a dead token.  An Agent token without a parent is
+ * served in its renewal window with a warning: it will not be renewed.
+ */
+static enum status serve_unrenewable(const struct record *r, int64_t now,
+				     int64_t min_ttl, const char *why)
+{
+	int64_t left = r->expires_at - now;
+	char when[32], how[320];
+
+	if (!r->expires_at)
+		return ST_OK;
+	format_time(r->expires_at, when, sizeof(when));
+	if (r->rotate_never)
+		snprintf(how, sizeof(how),
+			 "store a new token: astro-cred store -p %s",
+			 r->profile);
+	else
+		snprintf(how, sizeof(how),
+			 "store %s with parent=PROFILE, a profile that may "
+			 "manage the Agent tokens of deployment %s",
+			 left > 0 ? "it again" : "a new token", r->deployment);
+	if (left <= 0)
+		return fail(ST_AUTH,
+			    "profile '%s': token %s expired at %s and %s; %s",
+			    r->profile, r->token_id, when, why, how);
+	if (left < min_ttl)
+		return fail(ST_AUTH,
+			    "profile '%s': token %s expires at %s, in %llds, "
+			    "sooner than the %llds asked for, and %s; %s",
+			    r->profile, r->token_id, when, (long long)left,
+			    (long long)min_ttl, why, how);
+	if (!r->rotate_never && left < life_renew_margin(r, min_ttl))
+		warning("profile '%s': token %s expires at %s and will not be "
+			"renewed: %s; %s",
+			r->profile, r->token_id, when, why, how);
+	return ST_OK;
+}
+
+/*
  * A renewal yields a token with the same lifetime; when the caller needs
  * more than that, no renewal can help: say so instead of burning one.
  */
@@ -517,6 +608,7 @@ static enum status get_depth(struct life *L, const char *profile,
 	struct backend_lock *lk = NULL;
 	struct want w = {force, min_ttl};
 	int64_t start = now_seconds(), gen;
+	const char *why;
 	enum status st;
 
 	st = life_read(L, profile, out);
@@ -527,14 +619,16 @@ static enum status get_depth(struct life *L, const char *profile,
 		verbose("profile '%s': %llds left, renewal margin %llds",
 			profile, (long long)(out->expires_at - start),
 			(long long)life_renew_margin(out, min_ttl));
-	if (!force && !life_needs_renewal(out, start, min_ttl))
+	if (!force && out->state == REC_OK && !out->orphan_id[0] &&
+	    (why = no_renewal(out)))
+		st = serve_unrenewable(out, start, min_ttl, why);
+	else if (!force && !life_needs_renewal(out, start, min_ttl))
 		return ST_OK;
-	if (!force && out->state == REC_INTERRUPTED && !out->parent[0])
+	else if (!force && out->state == REC_INTERRUPTED && !out->parent[0])
 		st = interrupted_msg(out);
 	else if (!force && out->state == REC_OK && !out->orphan_id[0] &&
-		 (out->rotate_never ||
-		  (st = beyond_lifetime(out, min_ttl)) != ST_OK))
-		st = st != ST_OK ? st : usable(out, min_ttl);
+		 beyond_lifetime(out, min_ttl) != ST_OK)
+		st = ST_AUTH;
 	else if ((st = L->be->lock(profile, &lk)) == ST_OK) {
 		/*
 		 * Somebody may have renewed while we waited for the lock:

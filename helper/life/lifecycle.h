@@ -11,10 +11,14 @@
  *    concurrent callers cause one renewal and all print the same token.
  *  - With a parent profile (a token allowed to manage this one) renewal is
  *    a replacement: record the intent, create a new token with the same
- *    name, scope, entity, role and period, persist it, then delete the
- *    old one.  A valid token is in the store at every instant; a crash
- *    leaves at worst an orphan, which the next run finds and deletes.
- *    Agent tokens cannot be rotated, so they are always replaced.
+ *    name, description, scope, entity, role and period, persist it, then
+ *    delete the old one.  A valid token is in the store at every instant;
+ *    a crash leaves at worst an orphan, which the next run finds and
+ *    deletes.  Agent tokens cannot be rotated, so they are always
+ *    replaced, and need a parent to be renewed at all.
+ *  - When no renewal is possible (rotate=never, an Agent token without a
+ *    parent) the token is served while valid for min_ttl, else ST_AUTH
+ *    naming the cause: never a dead token.
  *  - Without a parent the token rotates itself in place: the intent is
  *    persisted before the POST, the answer is persisted before anything is
  *    printed, and the POST is never sent twice.  If the answer is lost we
@@ -95,6 +99,13 @@ enum status life_create(struct life *L, const struct create_req *req);
 int64_t life_renew_margin(const struct record *r, int64_t min_ttl);
 /* Does r need renewal at time now for a caller needing min_ttl? */
 int life_needs_renewal(const struct record *r, int64_t now, int64_t min_ttl);
+
+/*
+ * The state `list` shows for r at time now: its journal state, or
+ * "expired" for an expired token that nothing can renew (renewal off, or
+ * no parent: a token cannot rotate itself once expired).
+ */
+const char *life_state_label(const struct record *r, int64_t now);
 
 struct api_list_filter;
 struct api_token_list;

@@ -48,15 +48,22 @@ static enum status check_store_req(struct life *L, const struct store_req *q)
 	return st;
 }
 
+/*
+ * The scope a token's claims imply.  An Agent token is the one that names
+ * both its deployment and that deployment's workspace; a Deployment token
+ * names its deployment only, a Workspace token its workspace only.  The
+ * API confirms it: an Agent token is verified on its agent-tokens path.
+ */
 static void scope_from_claims(struct record *r, const struct jwt_claims *c)
 {
 	snprintf(r->organization, sizeof(r->organization), "%s", c->org_id);
 	snprintf(r->workspace, sizeof(r->workspace), "%s", c->workspace_id);
 	snprintf(r->deployment, sizeof(r->deployment), "%s", c->deployment_id);
 	snprintf(r->scope, sizeof(r->scope), "%s",
-		 c->deployment_id[0]  ? "DEPLOYMENT"
-		 : c->workspace_id[0] ? "WORKSPACE"
-				      : "ORGANIZATION");
+		 c->deployment_id[0] && c->workspace_id[0] ? "AGENT"
+		 : c->deployment_id[0]			   ? "DEPLOYMENT"
+		 : c->workspace_id[0]			   ? "WORKSPACE"
+							   : "ORGANIZATION");
 }
 
 /* The role the token holds on its own entity (what a replacement needs). */
@@ -83,7 +90,16 @@ static void facts_from_api(struct record *r, const struct api_token *t)
 	int64_t life = r->expires_at - r->issued_at;
 
 	snprintf(r->name, sizeof(r->name), "%s", t->name ? t->name : "");
-	if (t->scope && *t->scope)
+	/* A replacement is created with this description: all or nothing. */
+	if (t->description && strlen(t->description) < sizeof(r->description))
+		snprintf(r->description, sizeof(r->description), "%s",
+			 t->description);
+	else if (t->description)
+		warning("the description of token %s is too long to keep; "
+			"a replacement will have none",
+			r->token_id);
+	/* The API calls an Agent token's scope DEPLOYMENT. */
+	if (!t->agent && t->scope && *t->scope)
 		snprintf(r->scope, sizeof(r->scope), "%s", t->scope);
 	role_from_api(r, t);
 	r->expiry_days = t->expiry_days;
@@ -108,16 +124,12 @@ static enum status verify(struct life *L, struct record *r)
 	}
 	if ((st = life_api(L)) != ST_OK)
 		goto out;
-	st = L->api->token_get(L->ctx, bearer, r->organization, r->token_id, &t,
-			       &e);
-	if (st == ST_API && e.http_status == 404 && r->deployment[0]) {
-		/* Not in /tokens: perhaps an agent token of the deployment. */
-		life_token_clear(L, &t);
+	if (life_is_agent(r))
 		st = L->api->agent_get(L->ctx, bearer, r->organization,
 				       r->deployment, r->token_id, &t, &e);
-		if (st == ST_OK)
-			snprintf(r->scope, sizeof(r->scope), "AGENT");
-	}
+	else
+		st = L->api->token_get(L->ctx, bearer, r->organization,
+				       r->token_id, &t, &e);
 	if (st == ST_API && e.http_status == 404)
 		st = fail(ST_AUTH,
 			  "token %s is not known to the API "
@@ -192,7 +204,15 @@ enum status life_erase(struct life *L, const char *profile, int revoke)
 	record_init(&p);
 	if ((st = L->be->lock(profile, &lk)) != ST_OK)
 		return st;
-	if ((st = life_read(L, profile, &r)) != ST_OK)
+	st = life_read(L, profile, &r);
+	/* A damaged record can still be forgotten: nothing in it is needed. */
+	if (st == ST_STORE && !revoke) {
+		warning("profile '%s' cannot be read; forgetting it anyway",
+			profile);
+		st = L->be->erase(profile);
+		goto out;
+	}
+	if (st != ST_OK)
 		goto out;
 	if (revoke) {
 		const char *bearer = r.token;
@@ -244,6 +264,9 @@ static enum status check_create(struct life *L, const struct create_req *q)
 		return fail(ST_USAGE, "--scope %s needs --entity ID", q->scope);
 	if (q->expiry_days < 0 || q->expiry_days > 3650)
 		return fail(ST_USAGE, "--expiry-days must be 1 to 3650");
+	if (q->desc && strlen(q->desc) >= REC_DESC_MAX)
+		return fail(ST_USAGE, "--description must be at most 500 "
+				      "characters");
 	if (!strcmp(q->profile, q->from))
 		return fail(ST_USAGE, "--from must name another profile");
 	record_init(&r);
@@ -270,6 +293,8 @@ static void create_record(struct record *r, const struct create_req *q,
 		snprintf(r->workspace, sizeof(r->workspace), "%s", q->entity);
 	else if (strcmp(q->scope, "ORGANIZATION"))
 		snprintf(r->deployment, sizeof(r->deployment), "%s", q->entity);
+	if (q->desc)
+		snprintf(r->description, sizeof(r->description), "%s", q->desc);
 	if (q->name)
 		snprintf(r->name, sizeof(r->name), "%s", q->name);
 	else
@@ -292,7 +317,7 @@ static enum status mint(struct life *L, struct record *r,
 	c.role = r->role;
 	c.scope = r->scope;
 	c.entity_id = q->entity;
-	c.description = q->desc;
+	c.description = r->description[0] ? r->description : NULL;
 	c.expiry_days = r->expiry_days;
 	st = life_api_create(L, p->token, r->organization, life_agent_dep(r),
 			     &c, &t, &e);

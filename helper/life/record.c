@@ -49,13 +49,15 @@ struct sfield {
 	const char *key;
 	size_t off, size;
 	int required;
+	unsigned flags; /* JSON_TEXT: free text (TAB and LF allowed) */
 };
 
-#define SF(k, f, req)                                                          \
+#define SFX(k, f, req, fl)                                                     \
 	{                                                                      \
 		k, offsetof(struct record, f),                                 \
-		    sizeof(((struct record *)0)->f), req                       \
+		    sizeof(((struct record *)0)->f), req, fl                   \
 	}
+#define SF(k, f, req) SFX(k, f, req, 0)
 static const struct sfield sfields[] = {
     SF("profile", profile, 1),
     SF("tokenId", token_id, 1),
@@ -64,6 +66,7 @@ static const struct sfield sfields[] = {
     SF("workspaceId", workspace, 0),
     SF("deploymentId", deployment, 0),
     SF("name", name, 0),
+    SFX("description", description, 0, JSON_TEXT),
     SF("role", role, 0),
     SF("parent", parent, 0),
     SF("apiUrl", api_url, 0),
@@ -144,12 +147,15 @@ out:
 	return ret;
 }
 
-/* Our writer never emits control characters or over-long fields. */
+/*
+ * Our writer never emits over-long fields, nor control characters outside
+ * free text (flags JSON_TEXT: TAB and LF).
+ */
 static int copy_str(const cJSON *o, const char *key, char *dst, size_t size,
-		    int required)
+		    int required, unsigned flags)
 {
 	const char *v;
-	int res = json_get_string(o, key, 0, &v);
+	int res = json_get_string(o, key, flags, &v);
 
 	if (res == JSON_ABSENT)
 		return required ? -1 : 0;
@@ -220,7 +226,8 @@ static int decode_fields(const cJSON *o, struct record *r)
 		return -1;
 	for (size_t i = 0; i < sizeof(sfields) / sizeof(*sfields); i++)
 		if (copy_str(o, sfields[i].key, base + sfields[i].off,
-			     sfields[i].size, sfields[i].required))
+			     sfields[i].size, sfields[i].required,
+			     sfields[i].flags))
 			return -1;
 	for (size_t i = 0; i < sizeof(nfields) / sizeof(*nfields); i++)
 		if (get_num(o, nfields[i].key, JSON_TIME_MAX,

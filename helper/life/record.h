@@ -3,7 +3,8 @@
  *
  * A record is the token (secret) plus the non-secret facts about it that
  * renewal needs without the network: id, scope, organization, entity,
- * expiry, the parent profile allowed to replace it, the renewal policy,
+ * expiry, name, description and role (what a replacement is created
+ * with), the parent profile allowed to replace it, the renewal policy,
  * and the renewal journal (state, intent time, orphan id).  Backends store
  * the encoded bytes opaquely and encrypted; the encoding is canonical JSON
  * written only by record_encode() and read back strictly by
@@ -21,6 +22,8 @@
 #define REC_ID_MAX   129 /* as JWT_ID_MAX */
 #define REC_NAME_MAX 257
 #define REC_URL_MAX  512
+/* The API allows 500 characters; in UTF-8 at most 4 bytes each. */
+#define REC_DESC_MAX 2001
 
 enum rec_state {
 	REC_OK = 0,
@@ -38,6 +41,7 @@ struct record {
 	char workspace[REC_ID_MAX];
 	char deployment[REC_ID_MAX];
 	char name[REC_NAME_MAX];
+	char description[REC_DESC_MAX]; /* may hold TAB and LF */
 	char role[REC_ID_MAX];
 	char parent[PROFILE_NAME_MAX + 1];
 	char api_url[REC_URL_MAX];

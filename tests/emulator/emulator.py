@@ -6,9 +6,10 @@ by the `openssl` command.  It emulates the token paths of the Astro Platform
 API (../shared/reference/astro-api-v1.openapi.yml: ListApiTokens,
 CreateApiToken, GetApiToken, UpdateApiToken, UpdateApiTokenRoles,
 RotateApiToken, DeleteApiToken, ListAgentTokens, CreateAgentToken,
-GetAgentToken, DeleteAgentToken) under two base paths, /v1 and the deprecated
-/iam/v1beta1 (identical, except that the token's scope field is called `type`
-there, in requests and in responses).
+GetAgentToken, DeleteAgentToken) under /v1 and under the deprecated v1beta1
+bases: /iam/v1beta1 for the /tokens paths and /platform/v1beta1 for the
+agent-tokens paths (identical to /v1, except that the token's scope field is
+called `type` there, in requests and in responses).
 
     emulator.py --state-dir DIR [--port 0] [--trap-port 0] [--day-seconds N]
                 [--exit-with-parent] [--verbose]
@@ -850,33 +851,42 @@ def subject_roles(roles):
 # ---------------------------------------------------------------------------
 # Routing
 
-BASES = (("/v1", False), ("/iam/v1beta1", True))
+# (base, beta, which routes): v1 serves every route; the deprecated
+# v1beta1 split them between the IAM API (tokens) and the platform API
+# (deployments, and so their agent tokens).
+BASES = (("/v1", False, ("tokens", "agent")),
+         ("/iam/v1beta1", True, ("tokens",)),
+         ("/platform/v1beta1", True, ("agent",)))
 ID = r"([^/]+)"
 ROUTES = [
-    (r"/organizations/%s/tokens" % ID, ("org",),
+    ("tokens", r"/organizations/%s/tokens" % ID, ("org",),
      {"GET": "list", "POST": "create"}),
-    (r"/organizations/%s/tokens/%s" % (ID, ID), ("org", "id"),
+    ("tokens", r"/organizations/%s/tokens/%s" % (ID, ID), ("org", "id"),
      {"GET": "get", "POST": "update", "DELETE": "delete"}),
-    (r"/organizations/%s/tokens/%s/roles" % (ID, ID), ("org", "id"),
+    ("tokens", r"/organizations/%s/tokens/%s/roles" % (ID, ID), ("org", "id"),
      {"POST": "roles"}),
-    (r"/organizations/%s/tokens/%s/rotate" % (ID, ID), ("org", "id"),
-     {"POST": "rotate"}),
-    (r"/organizations/%s/deployments/%s/agent-tokens" % (ID, ID),
+    ("tokens", r"/organizations/%s/tokens/%s/rotate" % (ID, ID),
+     ("org", "id"), {"POST": "rotate"}),
+    ("agent", r"/organizations/%s/deployments/%s/agent-tokens" % (ID, ID),
      ("org", "deployment"), {"GET": "agent_list", "POST": "agent_create"}),
-    (r"/organizations/%s/deployments/%s/agent-tokens/%s" % (ID, ID, ID),
+    ("agent",
+     r"/organizations/%s/deployments/%s/agent-tokens/%s" % (ID, ID, ID),
      ("org", "deployment", "id"),
      {"GET": "agent_get", "DELETE": "agent_delete"}),
 ]
-ROUTES = [(re.compile(p), names, methods) for p, names, methods in ROUTES]
+ROUTES = [(group, re.compile(p), names, methods)
+          for group, p, names, methods in ROUTES]
 
 
 def route(path):
     """path -> (beta, params, {method: op}) or None."""
-    for base, beta in BASES:
+    for base, beta, groups in BASES:
         if not path.startswith(base + "/"):
             continue
         rest = path[len(base):]
-        for rx, names, methods in ROUTES:
+        for group, rx, names, methods in ROUTES:
+            if group not in groups:
+                continue
             m = rx.fullmatch(rest)
             if m:
                 params = {n: unquote(v) for n, v in zip(names, m.groups())}

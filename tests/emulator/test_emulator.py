@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ORG = "clorgemulator000000000001"
+DEFAULT_DEPLOYMENT = "cldepemulator000000000001"
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 REQUIRED = ("createdAt", "description", "id", "kind", "name", "scope",
             "shortToken", "startAt", "updatedAt")
@@ -615,6 +616,35 @@ def test_beta(t, e, boot):
                        boot["token"], base="/iam/v1beta1")
     t.ok(s == 200 and rot.get("type") == "WORKSPACE" and rot.get("token"),
          "v1beta1 rotate")
+    # v1beta1 split the API: agent tokens are the platform API's.
+    agents = "/organizations/%s/deployments/%s/agent-tokens" % (
+        DEFAULT_ORG, DEFAULT_DEPLOYMENT)
+    s, ag, _ = e.call("POST", agents, boot["token"], {"name": "beta-agent"},
+                      base="/platform/v1beta1")
+    t.ok(s == 200 and ag.get("token") and ag.get("type") == "DEPLOYMENT" and
+         "scope" not in ag, "v1beta1 agent create under /platform/v1beta1",
+         repr(ag))
+    s, got, _ = e.call("GET", agents + "/" + ag["id"], boot["token"],
+                       base="/platform/v1beta1")
+    t.ok(s == 200 and got.get("id") == ag["id"],
+         "v1beta1 agent get under /platform/v1beta1")
+    s, page, _ = e.call("GET", agents, boot["token"],
+                        base="/platform/v1beta1")
+    t.ok(s == 200 and ag["id"] in [x["id"] for x in page["tokens"]],
+         "v1beta1 agent list under /platform/v1beta1")
+    for method in ("GET", "POST"):
+        s, _, _ = e.call(method, agents, boot["token"],
+                         {"name": "x"} if method == "POST" else None,
+                         base="/iam/v1beta1")
+        t.eq(s, 404, "no agent tokens under /iam/v1beta1 (%s)" % method)
+    s, _, _ = e.call("GET", agents + "/" + ag["id"], boot["token"],
+                     base="/iam/v1beta1")
+    t.eq(s, 404, "no agent token get under /iam/v1beta1")
+    s, _, _ = e.call("GET", path, boot["token"], base="/platform/v1beta1")
+    t.eq(s, 404, "no /tokens under /platform/v1beta1")
+    s, _, _ = e.call("DELETE", agents + "/" + ag["id"], boot["token"],
+                     base="/platform/v1beta1")
+    t.eq(s, 204, "v1beta1 agent delete under /platform/v1beta1")
 
 
 def test_routing(t, e, boot):

@@ -20,6 +20,24 @@ for v in get store erase list rotate create env exec check; do
 	test_expect "$v --help prints its usage" '
 		[ "$rc" = 0 ] && printf "%s" "$out" | grep -q "^usage: astro-cred $v"'
 done
+# Option errors are diagnostics like any other (contract 2): on stderr,
+# every line prefixed "astro-cred: ", naming the verb and the option.
+# getopt's own messages named the verb as if it were the program.
+for v in get store erase list rotate create env exec check; do
+	for o in --bogus -Z -p --verbose=1; do
+		run_cred "$v" $o </dev/null
+		test_expect "$v $o: exit 2, every stderr line prefixed, the option named" '
+			[ "$rc" = 2 ] && [ -z "$out" ] && [ -n "$err" ] &&
+			! printf "%s\n" "$err" | grep -v "^astro-cred: " &&
+			printf "%s" "$err" | grep -q -- "^astro-cred: $v: .*.${o%%=*}."'
+	done
+done
+run_cred get --bogus </dev/null
+check_run 'the message says what was wrong and where to look' 2 '' \
+	"^astro-cred: get: unrecognized option '--bogus'; see 'astro-cred get --help'\$"
+run_cred get -p </dev/null
+check_run 'a missing value is named as such' 2 '' \
+	"^astro-cred: get: option '-p' needs a value"
 test_expect 'docker-credential-astro is a link to the binary' '
 	[ -L "$DOCKER_CRED" ] && [ "$(readlink "$DOCKER_CRED")" = astro-cred ]'
 test_done

@@ -289,8 +289,15 @@ emuctl fault clear
 emuctl log --clear
 emuctl fault status --code 429 --retry-after 1 --op rotate --count 1
 api "$TRASH/org.tok" rotate $ORG "$victim_ID"
-expect 'rotate with a 429: not resent either (exit 5, not committed)' '
-	[ "$rc" = 5 ] && [ "$(emuctl count rotate)" = 1 ] &&
+expect 'rotate with a 429 (the server did not act): waited out, sent again' '
+	[ "$rc" = 0 ] && [ "$(emuctl count rotate --status 429)" = 1 ] &&
+	[ "$(emuctl count rotate --status 200)" = 1 ]'
+emuctl fault clear
+emuctl log --clear
+emuctl fault status --code 429 --retry-after 1 --op rotate --count 0
+api "$TRASH/org.tok" rotate $ORG "$victim_ID"
+expect 'rotate with a 429 every time: exit 5 after the tries, not committed' '
+	[ "$rc" = 5 ] && [ "$(emuctl count rotate --status 429)" = 3 ] &&
 	[ "$(field maybe_committed)" = 0 ]'
 emuctl fault clear
 for mode in rst fin; do
@@ -305,7 +312,7 @@ done
 api "$TRASH/victim.tok" get $ORG "$victim_ID"
 expect 'and the server did rotate: the old secret is dead' '[ "$rc" = 4 ]'
 test_expect 'the emulator counted exactly the rotations sent' '
-	emuctl token-state "$victim_ID" | grep -q "\"rotations\": *2"'
+	emuctl token-state "$victim_ID" | grep -q "\"rotations\": *3"'
 emuctl log --clear
 emuctl fault drop-after-commit --op create
 api "$TRASH/org.tok" create $ORG --scope WORKSPACE --entity $WS \

@@ -49,6 +49,17 @@ test_expect 'the page has every section' '
 		grep -qx "$s" "$TRASH/man.txt" || { echo "no $s"; exit 1; }
 	done'
 
+# FILES says what each module links: ask the modules themselves.
+test_expect 'FILES names the libraries the modules link, and no other' '
+	man_section FILES | tr -s " \n" "  " >"$TRASH/files.txt" &&
+	REL=$ASTRO_CRED_RELEASE/lib/astro-cred &&
+	readelf -d "$REL/net.so" "$REL/keyring.so" >"$TRASH/needed.txt" &&
+	grep -q "libcurl" "$TRASH/needed.txt" && grep -q "libcurl" "$TRASH/files.txt" &&
+	grep -q "libgio" "$TRASH/needed.txt" && grep -q "gio" "$TRASH/files.txt" &&
+	{ grep -q "libsecret" "$TRASH/needed.txt" ||
+		! grep -q "backend (libsecret\|(libsecret)" "$TRASH/files.txt"; } &&
+	grep -q "does not use libsecret" "$TRASH/files.txt"'
+
 test_expect 'every verb has its subsection under COMMANDS' '
 	man_section COMMANDS >"$TRASH/commands.txt" &&
 	for v in $VERBS; do

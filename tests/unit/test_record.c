@@ -19,6 +19,9 @@ static void sample(struct record *r)
 	snprintf(r->organization, sizeof(r->organization), "org1");
 	snprintf(r->deployment, sizeof(r->deployment), "dep1");
 	snprintf(r->parent, sizeof(r->parent), "admin");
+	snprintf(r->name, sizeof(r->name), "deploy bot");
+	snprintf(r->description, sizeof(r->description),
+		 "line one\n\tline two");
 	snprintf(r->rotate_before, sizeof(r->rotate_before), "20%%");
 	r->issued_at = 1000;
 	r->expires_at = 87400;
@@ -53,6 +56,9 @@ static void test_roundtrip(void)
 	is_str(b.token, a.token, "token survives");
 	is_str(b.deployment, "dep1", "deployment survives");
 	is_str(b.parent, "admin", "parent survives");
+	is_str(b.name, "deploy bot", "name survives");
+	is_str(b.description, "line one\n\tline two",
+	       "description survives, TAB and LF included");
 	is_str(b.rotate_before, "20%", "policy survives");
 	is_int(b.expires_at, 87400, "expiry survives");
 	is_int(b.state, REC_REPLACING, "journal state survives");
